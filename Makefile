@@ -1,0 +1,38 @@
+# journeymap — the two commands a fresh clone needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DEMO_DIR ?= demo-workspace
+
+.PHONY: demo test install install-test bench lint clean docs
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -c constraints.txt -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+demo: install
+	$(VENV)/bin/journeymap demo $(DEMO_DIR) --no-serve
+
+test: install-test
+	$(PY) -m pytest
+
+bench: install-test
+	$(PY) bench/run.py
+
+docs: install
+	$(PY) -m journeymap.docs_gen
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build dist src/*.egg-info
