@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -66,7 +67,16 @@ class Evidence(_Model):
     note: str | None = Field(default=None, description="what was found, by whom")
     source: str | None = Field(default=None, description="interview, survey, report, URL")
     query: str | None = Field(default=None, description="the data query behind the cell")
-    date: dt.date | None = None
+    date: dt.date | None = Field(default=None, description="when it was found (YYYY-MM-DD)")
+
+
+def _check_rule(value: str | None) -> str | None:
+    """Reject a rule that does not parse; ``RuleError`` is a ``ValueError``."""
+    if value is not None:
+        from journeymap.model.rules import parse_rule
+
+        parse_rule(value)
+    return value
 
 
 def _cell_shorthand(value: Any) -> Any:
@@ -78,31 +88,35 @@ def _cell_shorthand(value: Any) -> Any:
 class Cell(_Model):
     """One entry in a lane.  ``"text"`` is shorthand for ``{text: "text"}``."""
 
-    text: str = Field(min_length=1)
-    evidence: Evidence | None = None
+    text: str = Field(min_length=1, description="what the cell says")
+    evidence: Evidence | None = Field(default=None, description="where the content comes from")
     touchpoint: str | None = Field(default=None, description="id of a touchpoint it refers to")
 
 
-CellT = Annotated[Cell, BeforeValidator(_cell_shorthand)]
+CellT = Annotated[Cell, BeforeValidator(_cell_shorthand, json_schema_input_type=str | Cell)]
+
+
+def _emotion_shorthand(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower().replace(" ", "_") == "from_data":
+        return {"from_data": True}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"value": value}
+    return value
 
 
 class Emotion(_Model):
     """The customer's feeling in a stage: −2 (very negative) … +2 (very positive),
     or ``from_data`` to measure it from surveys and what customers say."""
 
-    value: float | None = Field(default=None, ge=-2, le=2)
+    value: float | None = Field(default=None, ge=-2, le=2, description="-2 (very negative) to +2 (very positive)")
     from_data: bool = Field(default=False, description="measure it from feedback and text")
     label: str | None = Field(default=None, description="a word for the feeling: frustrated, relieved")
-    evidence: Evidence | None = None
+    evidence: Evidence | None = Field(default=None, description="where the value comes from")
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().lower().replace(" ", "_") == "from_data":
-            return {"from_data": True}
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return {"value": value}
-        return value
+        return _emotion_shorthand(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> "Emotion":
@@ -111,51 +125,73 @@ class Emotion(_Model):
         return self
 
 
+EmotionT = Annotated[
+    Emotion,
+    BeforeValidator(_emotion_shorthand, json_schema_input_type=float | Literal["from_data"] | Emotion),
+]
+
+
 class Kpi(_Model):
     """A key performance indicator with a target, e.g. CSAT ≥ 0.8 at onboarding."""
 
     metric: str = Field(min_length=1, description="csat, nps, ces, conversion, churn_rate, ...")
-    name: str | None = None
-    target: float | None = None
-    baseline: float | None = None
-    direction: Literal["increase", "decrease"] = "increase"
+    name: str | None = Field(default=None, description="a readable name for the KPI")
+    target: float | None = Field(default=None, description="the value to reach")
+    baseline: float | None = Field(default=None, description="the value today")
+    direction: Literal["increase", "decrease"] = Field(
+        default="increase", description="whether higher (increase) or lower (decrease) is better"
+    )
     unit: str | None = Field(default=None, description="%, s, EUR, points")
-    touchpoint: str | None = None
+    touchpoint: str | None = Field(default=None, description="id of the touchpoint it is measured at")
 
 
 class GoalKpi(Kpi):
     """The map's goal KPI: baseline, target and deadline."""
 
-    baseline: float | None = None
-    target: float  # type: ignore[assignment]
-    deadline: dt.date | None = None
+    baseline: float | None = Field(default=None, description="the value today")
+    target: float = Field(description="the value to reach by the deadline")  # type: ignore[assignment]
+    deadline: dt.date | None = Field(default=None, description="when the target is due (YYYY-MM-DD)")
 
 
 class Goal(_Model):
+    """What the journey should achieve for the business, and how it is measured."""
+
     statement: str = Field(min_length=1, description="e.g. Reduce churn of service X by 15 % within six months")
-    kpi: GoalKpi | None = None
+    kpi: GoalKpi | None = Field(default=None, description="the KPI that measures the goal")
     event: str | None = Field(default=None, description="the raw event that marks success (conversion)")
 
 
 class Persona(_Model):
     """The one persona whose journey the map tells."""
 
-    name: str = Field(min_length=1)
-    description: str | None = None
+    name: str = Field(min_length=1, description="a name that makes the persona memorable")
+    description: str | None = Field(default=None, description="who they are, in a few sentences")
     segment: str | None = Field(
         default=None,
         description="rule selecting this persona's customers, e.g. segment == 'SME' and company_size < 50",
     )
-    demographics: dict[str, str | int | float] = Field(default_factory=dict)
-    goals: list[str] = Field(default_factory=list)
-    motivations: list[str] = Field(default_factory=list)
-    frustrations: list[str] = Field(default_factory=list)
-    preferred_channels: list[str] = Field(default_factory=list)
+    demographics: dict[str, str | int | float] = Field(
+        default_factory=dict, description="attributes such as role, company_size, country"
+    )
+    goals: list[str] = Field(default_factory=list, description="what they want to achieve")
+    motivations: list[str] = Field(default_factory=list, description="why they want it")
+    frustrations: list[str] = Field(default_factory=list, description="what gets in their way")
+    preferred_channels: list[str] = Field(default_factory=list, description="channels they like to use")
     offscreen: list[str] = Field(
         default_factory=list,
         description="what they do outside your channels: consult family, stakeholders",
     )
-    quote: str | None = None
+    quote: str | None = Field(default=None, description="a typical sentence in their own words")
+
+    _segment_parses = field_validator("segment")(_check_rule)
+
+
+def _match_shorthand(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"event": value}
+    if isinstance(value, list):
+        return {"event_in": value}
+    return value
 
 
 class Match(_Model):
@@ -173,11 +209,7 @@ class Match(_Model):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"event": value}
-        if isinstance(value, list):
-            return {"event_in": value}
-        return value
+        return _match_shorthand(value)
 
     @field_validator("event_regex")
     @classmethod
@@ -189,14 +221,7 @@ class Match(_Model):
                 raise ValueError(f"invalid regex: {exc}") from None
         return value
 
-    @field_validator("where")
-    @classmethod
-    def _rule_parses(cls, value: str | None) -> str | None:
-        if value is not None:
-            from journeymap.model.rules import parse_rule
-
-            parse_rule(value)
-        return value
+    _where_parses = field_validator("where")(_check_rule)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "Match":
@@ -205,80 +230,102 @@ class Match(_Model):
         return self
 
 
+MatchT = Annotated[
+    Match, BeforeValidator(_match_shorthand, json_schema_input_type=str | list[str] | Match)
+]
+
+
 class Touchpoint(_Model):
-    id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
+    """A moment of contact between customer and company, on one channel."""
+
+    id: str = Field(pattern=ID_PATTERN, description="unique among the map's touchpoints")
+    name: str = Field(min_length=1, description="what the customer would call it")
     stage: str | None = Field(
         default=None,
         description="id of the stage it is counted in; defaults to the stage it is listed under",
     )
     channel: str = Field(min_length=1, description="web, email, app, phone, sales, support, social, store, ...")
     owner: str | None = Field(default=None, description="owning department or person")
-    visibility: Literal["frontstage", "backstage"] = "frontstage"
-    description: str | None = None
-    match: Match | None = Field(default=None, description="rule tying it to raw events")
+    visibility: Literal["frontstage", "backstage"] = Field(
+        default="frontstage", description="seen by the customer (frontstage) or not (backstage)"
+    )
+    description: str | None = Field(default=None, description="what happens here")
+    match: MatchT | None = Field(
+        default=None, description="rule tying it to raw events; a text is an event name, a list is event_in"
+    )
     submap: str | None = Field(default=None, description="path or id of a more detailed map")
-    kpis: list[Kpi] = Field(default_factory=list)
+    kpis: list[Kpi] = Field(default_factory=list, description="KPIs measured at this touchpoint")
 
 
 class Lanes(_Model):
     """The rows of the map for one stage."""
 
-    actions: list[CellT] = Field(default_factory=list)
-    goals: list[CellT] = Field(default_factory=list)
-    thoughts: list[CellT] = Field(default_factory=list)
-    emotion: Emotion | None = None
-    pain_points: list[CellT] = Field(default_factory=list)
-    opportunities: list[CellT] = Field(default_factory=list)
-    owners: list[CellT] = Field(default_factory=list)
-    kpis: list[Kpi] = Field(default_factory=list)
-    backstage: list[CellT] = Field(default_factory=list)
+    actions: list[CellT] = Field(default_factory=list, description="what the customer does")
+    goals: list[CellT] = Field(default_factory=list, description="what the customer wants in this stage")
+    thoughts: list[CellT] = Field(default_factory=list, description="what the customer thinks or asks")
+    emotion: EmotionT | None = Field(
+        default=None, description="how the customer feels: a number from -2 to 2, or from_data"
+    )
+    pain_points: list[CellT] = Field(default_factory=list, description="what hurts or blocks the customer")
+    opportunities: list[CellT] = Field(default_factory=list, description="ideas to improve the stage")
+    owners: list[CellT] = Field(default_factory=list, description="departments or people responsible")
+    kpis: list[Kpi] = Field(default_factory=list, description="KPIs of this stage")
+    backstage: list[CellT] = Field(
+        default_factory=list, description="processes the customer does not see (service blueprint)"
+    )
     custom: dict[str, list[CellT]] = Field(
         default_factory=dict, description="custom lanes: lane id -> cells (declare them in custom_lanes)"
     )
 
 
 class Stage(_Model):
-    id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
-    description: str | None = None
+    """One step of the journey, with its touchpoints and lanes."""
+
+    id: str = Field(pattern=ID_PATTERN, description="unique within the map")
+    name: str = Field(min_length=1, description="a short name shown as the column title")
+    description: str | None = Field(default=None, description="what happens in this stage")
     time: str | None = Field(default=None, description="for day-in-the-life maps: 08:00-12:00")
-    touchpoints: list[Touchpoint] = Field(default_factory=list)
-    lanes: Lanes = Field(default_factory=Lanes)
+    touchpoints: list[Touchpoint] = Field(default_factory=list, description="touchpoints listed under this stage")
+    lanes: Lanes = Field(default_factory=Lanes, description="the map's rows for this stage")
 
 
 class CustomLane(_Model):
-    id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
-    description: str | None = None
+    """A lane beyond the built-in ones; stages fill it under ``lanes.custom.<id>``."""
+
+    id: str = Field(pattern=ID_PATTERN, description="the key used under lanes.custom")
+    name: str = Field(min_length=1, description="the lane's title")
+    description: str | None = Field(default=None, description="what the lane shows")
 
 
 class JourneyMap(_Model):
     """A customer journey map: one persona, one scenario, one goal, ordered stages."""
 
     journeymap: int = Field(default=SCHEMA_VERSION, description="schema version of this document")
-    id: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1)
-    type: MapType = MapType.current_state
+    id: str = Field(pattern=ID_PATTERN, description="unique among the workspace's maps")
+    title: str = Field(min_length=1, description="the map's title")
+    type: MapType = Field(default=MapType.current_state, description="the kind of map")
     improves: str | None = Field(
-        default=None, description="future-state maps: id of the current-state map this improves"
+        default=None,
+        description="future-state maps: id of the current-state map this improves",
+        validate_default=True,
     )
-    description: str | None = None
+    description: str | None = Field(default=None, description="what the map is for")
     scope: str | None = Field(default=None, description="where the journey starts and ends")
-    goal: Goal
-    persona: Persona
-    scenario: str = Field(min_length=1)
-    stage_kind: StageKind = StageKind.funnel
-    stages: list[Stage] = Field(min_length=1)
-    custom_lanes: list[CustomLane] = Field(default_factory=list)
+    goal: Goal = Field(description="the business goal of the journey")
+    persona: Persona = Field(description="the one persona whose journey this is")
+    scenario: str = Field(min_length=1, description="the situation the persona is in")
+    stage_kind: StageKind = Field(default=StageKind.funnel, description="how the stages are laid out")
+    stages: list[Stage] = Field(min_length=1, description="the stages, in order")
+    custom_lanes: list[CustomLane] = Field(default_factory=list, description="lanes beyond the built-in ones")
     owners: list[str] = Field(default_factory=list, description="people who maintain this map")
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list, description="free labels for finding the map")
 
-    @model_validator(mode="after")
-    def _future_state_improves(self) -> "JourneyMap":
-        if self.type == MapType.future_state and not self.improves:
+    @field_validator("improves")
+    @classmethod
+    def _future_state_improves(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == MapType.future_state and not value:
             raise ValueError("a future_state map must name the current-state map it improves (improves: <map id>)")
-        return self
+        return value
 
     def stage_ids(self) -> list[str]:
         return [s.id for s in self.stages]
