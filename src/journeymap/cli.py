@@ -1,0 +1,238 @@
+"""The journeymap command line: parse arguments, call the library, print.
+
+Errors a user can cause print one line on stderr and exit 1; ``--debug`` shows the
+traceback.  Long work shows Rich progress bars (on stderr, so ``--json`` output on
+stdout stays clean).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from journeymap import __version__
+from journeymap.cli_progress import rich_progress
+from journeymap.config import KINDS
+from journeymap.errors import JourneymapError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment")
+workspace_option = click.option(
+    "-w", "--workspace", "workspace", default=".", show_default=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Workspace folder.",
+)
+
+
+class JourneymapGroup(click.Group):
+    """Turns a JourneymapError into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JourneymapError as exc:
+            if ctx.meta.get("journeymap.debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            if ctx.meta.get("journeymap.debug"):
+                raise
+            click.echo("interrupted: nothing was changed by the unfinished step", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=JourneymapGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="journeymap")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """journeymap — data-driven customer journey maps.
+
+    Journey maps as code (maps/*.yaml) tied to your customers' events, surveys,
+    transactions and conversations.
+    """
+    ctx.meta["journeymap.debug"] = debug
+
+
+def _open(workspace: Path):  # noqa: ANN202 - Workspace, imported lazily for a fast --help
+    from journeymap.workspace import Workspace
+
+    return Workspace.open(workspace)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Workspace name (default: the folder's name).")
+def init(directory: Path, name: str | None) -> None:
+    """Create a workspace in DIRECTORY."""
+    from journeymap.workspace import Workspace
+
+    ws = Workspace.create(directory, name=name)
+    ws.store  # noqa: B018 - creates the store's tables now
+    ws.close()
+    out.print(f"Workspace '{ws.config.name}' ready in {ws.root}")
+    out.print(f"Next: journeymap ingest events FILE -w {directory}")
+
+
+def _parse_mappings(values: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in values:
+        their, sep, ours = value.partition("=")
+        if not sep or not their.strip() or not ours.strip():
+            raise click.BadParameter(f"'{value}': expected THEIR_NAME=OUR_NAME", param_hint="--map-column")
+        mapping[their.strip()] = ours.strip()
+    return mapping
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@workspace_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the extension).")
+@click.option("--map-column", "map_columns", multiple=True, metavar="THEIRS=OURS",
+              help="Map a column of your export to journeymap's (repeatable).")
+@click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
+@click.option("--timestamp-format", help="strptime format of the timestamps, if not inferable.")
+def ingest(kind: str, files: tuple[Path, ...], workspace: Path, fmt: str | None,
+           map_columns: tuple[str, ...], timezone: str | None, timestamp_format: str | None) -> None:
+    """Load customer data FILES of KIND into the workspace.
+
+    Rows that break the contract are quarantined with file, row, field and reason;
+    the good rows load.  Rows already stored are skipped.
+    """
+    with _open(workspace) as ws, rich_progress(err) as progress:
+        report = ws.ingest(kind, files, fmt=fmt, columns=_parse_mappings(map_columns),
+                           timezone=timezone, timestamp_format=timestamp_format, progress=progress)
+    _print_ingest(report)
+
+
+def _print_ingest(report: Any) -> None:
+    updated = f", {report.updated:,} updated" if report.updated else ""
+    out.print(
+        f"{report.kind}: {report.loaded:,} loaded, {report.quarantined:,} quarantined, "
+        f"{report.duplicates:,} duplicates skipped{updated} "
+        f"(of {report.rows_read:,} rows in {len(report.files)} file{'s' if len(report.files) != 1 else ''})"
+    )
+    if report.quarantined:
+        for reason, count in sorted(report.by_reason.items(), key=lambda kv: -kv[1]):
+            err.print(f"  quarantined {count:,}: {reason}")
+        for example in report.examples[:5]:
+            err.print(f"  e.g. {example}")
+        err.print("  see them with: journeymap status --json (quarantine), or the 'quarantine' table")
+
+
+@main.command()
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(workspace: Path, as_json: bool) -> None:
+    """Tables, row counts, quarantine counts and the time range of the data."""
+    with _open(workspace) as ws:
+        info = ws.status()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    out.print(f"[bold]{info['name']}[/] — {info['workspace']}")
+    table = Table("table", "rows", "customers", "from", "to")
+    for name, t in info.get("tables", {}).items():
+        table.add_row(name, f"{t.get('rows', 0):,}", _fmt(t.get("customers")),
+                      _fmt(t.get("min_timestamp")), _fmt(t.get("max_timestamp")))
+    out.print(table)
+    quarantine = info.get("quarantine", {})
+    total = quarantine.get("rows", 0)
+    out.print(f"quarantine: {total:,} rows")
+    for item in quarantine.get("by_reason", [])[:10]:
+        out.print(f"  {item['kind']}: {item['reason']}: {item['rows']:,}")
+    out.print(f"maps: {', '.join(info['maps']) or 'none'}")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@main.command()
+@click.argument("maps", nargs=-1, type=click.Path(path_type=Path))
+@workspace_option
+def validate(maps: tuple[Path, ...], workspace: Path) -> None:
+    """Check MAPS (default: every map in the workspace): schema and references."""
+    from journeymap.model import validate_paths
+
+    if maps:
+        paths = list(maps)
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            raise JourneymapError(f"{missing[0]}: no such file")
+    else:
+        paths = sorted((_open(workspace).maps_dir).glob("*.y*ml"))
+        if not paths:
+            raise JourneymapError(f"{workspace}: no maps to validate (maps/*.yaml)")
+    issues = validate_paths(paths)
+    for issue in issues:
+        click.echo(str(issue), err=True)
+    if issues:
+        err.print(f"{len(issues)} problem{'s' if len(issues) != 1 else ''} in {len(paths)} map(s)")
+        sys.exit(1)
+    out.print(f"{len(paths)} map{'s' if len(paths) != 1 else ''} valid")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the journey map document."""
+    from journeymap.model import map_json_schema
+
+    click.echo(json.dumps(map_json_schema(), indent=2))
+
+
+@main.command()
+@click.argument("directory", required=False, default="demo-workspace",
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--customers", default=50_000, show_default=True, type=click.IntRange(min=50),
+              help="Number of customers to generate.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--no-serve", is_flag=True, help="Only write the report; never start a server.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the local server.")
+def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) -> None:
+    """Generate a realistic demo company, load it, and show its journey maps."""
+    from journeymap.demo_run import run_demo
+
+    with rich_progress(err) as progress:
+        result = run_demo(directory, customers=customers, seed=seed, progress=progress)
+    for report in result.ingests:
+        _print_ingest(report)
+    out.print(f"\n[bold]Journey maps[/] ({len(result.maps)}): all valid")
+    for page in result.pages:
+        out.print(f"  {page}")
+    out.print(f"\nOpen the report: [bold]{result.index}[/]")
+    if not no_serve:
+        from journeymap.render.serve import serve_folder
+
+        serve_folder(result.index.parent, port=port, console=out)
+
+
+@main.command()
+@click.argument("map_ref", metavar="MAP")
+@workspace_option
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file; the format comes from its extension (.html).")
+def render(map_ref: str, workspace: Path, out_path: Path) -> None:
+    """Render MAP as a page people read."""
+    from journeymap.render.page import render_map_file
+
+    with _open(workspace) as ws:
+        written = render_map_file(ws, map_ref, out_path)
+    out.print(f"wrote {written}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""How much of the customer data a map covers: reach per touchpoint and stage.
+
+The first numbers a map shows: for the persona's customers, how many events and
+customers each touchpoint has, how many customers reach each stage, and which events
+the map does not cover (counted and named, never silently dropped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.touchpoints import assign_touchpoints
+from journeymap.model.document import JourneyMap
+from journeymap.model.rules import parse_rule
+
+
+@dataclass
+class MapCoverage:
+    events: int
+    customers: int
+    first: str | None
+    last: str | None
+    touchpoints: dict[str, dict[str, int]] = field(default_factory=dict)
+    stages: dict[str, int] = field(default_factory=dict)
+    unmatched_events: int = 0
+    unmatched_examples: list[str] = field(default_factory=list)
+    segment_customers: int | None = None
+    notice: str | None = None
+
+
+def persona_events(con: ibis.BaseBackend, jmap: JourneyMap) -> tuple[ir.Table, int | None, str | None]:
+    """The events of the persona's customers, their number, and a notice if the
+    segment rule cannot be applied to this data."""
+    events = con.table("event_log")
+    rule = jmap.persona.segment
+    if not rule:
+        return events, None, None
+    customers = con.table("customers")
+    try:
+        predicate = compile_rule(parse_rule(rule), table_resolver(customers, json_column=None))
+    except UnknownFieldError as exc:
+        return events, None, f"Persona segment not applied — {exc}; showing all customers."
+    selected = customers.filter(predicate).select("customer_id")
+    n = int(selected.count().execute())
+    return events.semi_join(selected, "customer_id"), n, None
+
+
+def map_coverage(con: ibis.BaseBackend, jmap: JourneyMap, *, examples: int = 5) -> MapCoverage:
+    rows = con.table("event_names").select("event_id", "event").to_pyarrow().to_pylist()
+    names = {r["event_id"]: r["event"] for r in rows}
+    events, segment_n, notice = persona_events(con, jmap)
+    totals = events.aggregate(
+        events=events.count(),
+        customers=events.customer_id.nunique(),
+        first=events.timestamp.min(),
+        last=events.timestamp.max(),
+    ).to_pyarrow().to_pylist()[0]
+    tagged = assign_touchpoints(events, jmap, names)
+    per_tp = (
+        tagged.filter(tagged.touchpoint.notnull())
+        .group_by("touchpoint")
+        .aggregate(events=ibis._.count(), customers=ibis._.customer_id.nunique())
+        .to_pyarrow().to_pylist()
+    )
+    per_stage = (
+        tagged.filter(tagged.stage.notnull())
+        .group_by("stage")
+        .aggregate(customers=ibis._.customer_id.nunique())
+        .to_pyarrow().to_pylist()
+    )
+    unmatched = tagged.filter(tagged.touchpoint.isnull())
+    top = (
+        unmatched.group_by("event_id").aggregate(n=ibis._.count())
+        .order_by(ibis.desc("n"), "event_id").limit(examples).to_pyarrow().to_pylist()
+    )
+    return MapCoverage(
+        events=int(totals["events"] or 0),
+        customers=int(totals["customers"] or 0),
+        first=_iso(totals["first"]),
+        last=_iso(totals["last"]),
+        touchpoints={r["touchpoint"]: {"events": int(r["events"]), "customers": int(r["customers"])}
+                     for r in per_tp},
+        stages={r["stage"]: int(r["customers"]) for r in per_stage},
+        unmatched_events=int(unmatched.count().execute()),
+        unmatched_examples=[names.get(r["event_id"], str(r["event_id"])) for r in top],
+        segment_customers=segment_n,
+        notice=notice,
+    )
+
+
+def _iso(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(sep=" ", timespec="minutes")  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,94 @@
+"""Tie raw events to a map's touchpoints and stages by the touchpoints' match rules.
+
+Event names are dictionary-encoded in the store, so the name parts of a rule
+(``event``, ``event_in``, ``event_regex``) are resolved once against the small
+``event_names`` dictionary, and the engine compares integer ids.  Only ``channel``
+and ``where`` are evaluated per event.
+
+An event matching several touchpoints counts for the first one in map order (stages
+in order, touchpoints in order within a stage); this is documented in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymap.engine.rules_ibis import compile_rule, table_resolver
+from journeymap.model.document import JourneyMap, Match, Touchpoint
+from journeymap.model.rules import parse_rule
+
+
+@dataclass(frozen=True)
+class TouchpointMatcher:
+    touchpoint: Touchpoint
+    stage: str
+    event_ids: frozenset[int] | None  # None: the rule does not constrain the name
+
+
+def event_ids_matching(match: Match, names: Mapping[int, str]) -> frozenset[int] | None:
+    """The ids of the event names the rule's name parts accept (None: any name)."""
+    if not (match.event or match.event_in or match.event_regex):
+        return None
+    accepted = set(names)
+    if match.event:
+        accepted &= {i for i, n in names.items() if n == match.event}
+    if match.event_in:
+        wanted = set(match.event_in)
+        accepted &= {i for i, n in names.items() if n in wanted}
+    if match.event_regex:
+        pattern = re.compile(match.event_regex)
+        accepted &= {i for i, n in names.items() if pattern.search(n)}
+    return frozenset(accepted)
+
+
+def matchers(jmap: JourneyMap, names: Mapping[int, str]) -> list[TouchpointMatcher]:
+    out = []
+    for tp in jmap.touchpoints:
+        if tp.match is None:
+            continue
+        out.append(TouchpointMatcher(tp, tp.stage or "", event_ids_matching(tp.match, names)))
+    return out
+
+
+def _predicate(m: TouchpointMatcher, events: ir.Table) -> ir.BooleanValue | None:
+    match = m.touchpoint.match
+    assert match is not None
+    parts: list[ir.BooleanValue] = []
+    if m.event_ids is not None:
+        if not m.event_ids:
+            return None  # no stored event has such a name: matches nothing
+        parts.append(events.event_id.isin(sorted(m.event_ids)))
+    if match.channel:
+        parts.append(events.channel == match.channel)
+    if match.where:
+        parts.append(compile_rule(parse_rule(match.where), table_resolver(events)))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out & part
+    return out
+
+
+def assign_touchpoints(events: ir.Table, jmap: JourneyMap, names: Mapping[int, str]) -> ir.Table:
+    """``events`` with ``touchpoint`` and ``stage`` columns (null where nothing matches).
+
+    ``events`` needs ``event_id`` and ``channel`` (and ``properties`` for rules on it).
+    """
+    cases_tp: list[tuple[ir.BooleanValue, str]] = []
+    cases_stage: list[tuple[ir.BooleanValue, str]] = []
+    for m in matchers(jmap, names):
+        pred = _predicate(m, events)
+        if pred is not None:
+            cases_tp.append((pred, m.touchpoint.id))
+            cases_stage.append((pred, m.stage))
+    if not cases_tp:
+        null = ibis.null().cast("string")
+        return events.mutate(touchpoint=null, stage=null)
+    return events.mutate(
+        touchpoint=ibis.cases(*cases_tp, else_=ibis.null().cast("string")),
+        stage=ibis.cases(*cases_stage, else_=ibis.null().cast("string")),
+    )
