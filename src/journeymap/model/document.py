@@ -35,6 +35,8 @@ class _Model(BaseModel):
 
 
 class MapType(str, Enum):
+    """The kind of map: the journey as it is today, as it should be, and special views."""
+
     current_state = "current_state"
     future_state = "future_state"
     day_in_the_life = "day_in_the_life"
@@ -55,6 +57,8 @@ class StageKind(str, Enum):
 
 
 class EvidenceKind(str, Enum):
+    """What kind of evidence backs a cell."""
+
     research = "research"
     data = "data"
     assumption = "assumption"

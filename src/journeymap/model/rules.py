@@ -65,7 +65,7 @@ _DANGLING = ("and", "or", "not", "in", "is")
 _INSIGNIFICANT = (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT,
                   tokenize.INDENT, tokenize.DEDENT)
 _DESCRIBE: dict[type, str] = {
-    ast.Call: "a call", ast.Attribute: "an attribute", ast.Subscript: "a subscript",
+    ast.Call: "a function call", ast.Attribute: "an attribute", ast.Subscript: "a subscript",
     ast.Lambda: "a lambda", ast.BinOp: "arithmetic", ast.NamedExpr: "':='",
     ast.IfExp: "'if ... else'", ast.ListComp: "a comprehension",
     ast.GeneratorExp: "a comprehension", ast.DictComp: "a comprehension",
