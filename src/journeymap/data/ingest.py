@@ -1,0 +1,336 @@
+"""Ingest: files of one kind into the store -- validated, deduplicated, one transaction.
+
+``ingest(store, kind, files)`` reads every file into staging (``readers``), validates
+set-based in SQL, moves bad rows to ``quarantine`` with file, row, field and reason,
+skips rows whose ``_key`` is stored already or repeats within the load, and inserts
+the rest.  All files of one call commit together or not at all.  When nothing loaded,
+nothing was a duplicate and nothing updated, the quarantine rows and the ingest record
+are still committed (they are the evidence) and :class:`IngestError` is raised after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from journeymap.data.contracts import CONTRACTS, KINDS, NATURAL_KEYS, SCALES, Field, \
+    SourceConfig, extra_name, resolve_columns
+from journeymap.data.ingest_customers import ingest_customers_file
+from journeymap.data.ingest_sql import Checks, create_reasons, empty_text, quarantine_bad, \
+    quarantine_rejects, scalar
+from journeymap.data.readers import Staged, read_file
+from journeymap.data.store import EVENT_LOG_COLUMNS, Store, quote_ident
+from journeymap.data.timestamps import infer_day_first, timestamp_sql
+from journeymap.errors import IngestError
+
+Progress = Callable[[str, int, int | None], None]
+TS_MIN, TS_MAX = "1900-01-01", "2100-01-01"
+_SQL_TYPES = {"timestamp": "TIMESTAMP", "score": "DOUBLE", "amount": "DOUBLE"}
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; ``rows_read`` counts records including rejected ones."""
+
+    kind: str
+    files: list[str]
+    rows_read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ingest_id: int | None = None
+
+
+def ingest(store: Store, kind: str, files: Sequence[str | Path], *, fmt: str | None = None,
+           source: SourceConfig | None = None, progress: Progress | None = None) -> IngestReport:
+    """Load ``files`` of ``kind`` into ``store`` in one transaction (see module doc)."""
+    if kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r} (use one of {', '.join(KINDS)})")
+    if not files:
+        raise IngestError("no files given")
+    src = source or SourceConfig()
+    report = IngestReport(kind, [str(f) for f in files])
+    tell: Progress = progress or (lambda _d, _c, _t: None)
+    report = store.execute_write(lambda con: _Load(con, kind, src, fmt or src.format,
+                                                   report, tell).run())
+    if report.loaded == 0 and report.duplicates == 0 and report.updated == 0:
+        if report.rows_read == 0:
+            raise IngestError("no data rows", file=report.files[0])
+        first = f" (first: {report.examples[0]})" if report.examples else ""
+        raise IngestError(f"nothing loaded: all {report.rows_read} rows quarantined{first}",
+                          file=report.files[0])
+    return report
+
+
+class _Load:
+    """One ingest call inside its transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, kind: str, source: SourceConfig,
+                 fmt: str | None, report: IngestReport, progress: Progress):
+        self.con, self.kind, self.source, self.fmt = con, kind, source, fmt
+        self.report, self.progress = report, progress
+        self.started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.ingest_id = scalar(con, "SELECT coalesce(max(_ingest_id), 0) + 1 FROM ingests")
+        report.ingest_id = self.ingest_id
+        self.fields = CONTRACTS[kind]
+        self.target = "event_log" if kind == "events" else kind
+
+    def run(self) -> IngestReport:
+        con, n = self.con, len(self.report.files)
+        create_reasons(con)
+        if self.kind != "customers":
+            cols = [(f.name, _SQL_TYPES.get(f.type, "VARCHAR")) for f in self.fields]
+            if self.kind != "events":
+                cols.append(("extra", "VARCHAR"))
+            cols += [("_key", "UHUGEINT"), ("_fi", "INTEGER"), ("_row", "BIGINT")]
+            con.execute("CREATE OR REPLACE TEMP TABLE _jm_good (" + ", ".join(
+                f"{quote_ident(c)} {t}" for c, t in cols) + ")")
+        for i, name in enumerate(self.report.files):
+            self.progress(f"read {Path(name).name}", i, n)
+            staged = read_file(con, Path(name), self.fmt, f"_jm_stage_{i}")
+            self.report.notes.extend(staged.notes)
+            self.progress(f"validate {Path(name).name}", i, n)
+            self._file(staged, i)
+            for t in (staged.table, staged.rejects):
+                con.execute(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+        if self.kind != "customers":
+            self.progress("dedupe", n, n)
+            self._dedupe_and_write()
+        self._finish()
+        return self.report
+
+    def _file(self, staged: Staged, fi: int) -> None:
+        con, r = self.con, self.report
+        rejected = quarantine_rejects(con, staged, self.kind, self.ingest_id)
+        r.rows_read += rejected
+        r.quarantined += rejected
+        if staged.fmt == "segment":
+            self._segment_identify(staged)
+        rows = scalar(con, f"SELECT count(*) FROM {quote_ident(staged.table)}")
+        if rows == 0 and rejected == 0:
+            r.notes.append(f"{staged.file}: no data rows")
+        if self.kind == "customers":
+            counts = ingest_customers_file(con, staged, self.source, self.ingest_id)
+            r.rows_read += counts.rows
+            r.quarantined += counts.quarantined
+            r.loaded += counts.loaded
+            r.updated += counts.updated
+            r.duplicates += counts.duplicates
+            return
+        r.rows_read += rows
+        if rows:
+            r.quarantined += self._validate(staged, fi)
+
+    def _segment_identify(self, staged: Staged) -> None:
+        """identify calls become customers (for kind=customers: only they count)."""
+        con, t = self.con, quote_ident(staged.table)
+        ident = staged.table + "_identify"
+        n = scalar(con, f"SELECT count(*) FROM {t} WHERE _type = 'identify'")
+        if self.kind != "customers" and n == 0:
+            return
+        keys = [k for (k,) in con.execute(
+            f"SELECT k FROM (SELECT unnest(json_keys(traits)) AS k, _row FROM {t} "
+            f"WHERE _type = 'identify' AND json_valid(traits) AND json_type(traits) = 'OBJECT') "
+            f"GROUP BY k ORDER BY min(_row), k").fetchall()]
+        params: dict[str, object] = {}
+        exprs = []
+        for i, k in enumerate(keys):
+            params[f"k{i}"] = k
+            exprs.append(f"json_extract_string(traits, $k{i}) AS {quote_ident(k)}")
+        select = ", ".join(["customer_id"] + exprs + ["_row", "_file", "_raw"])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(ident)} AS SELECT {select} "
+                    f"FROM {t} WHERE _type = 'identify' ORDER BY _row", params)
+        if self.kind == "customers":
+            skipped = scalar(con, f"SELECT count(*) FROM {t} WHERE _type <> 'identify'")
+            if skipped:
+                self.report.notes.append(f"{staged.file}: {skipped} track/page/screen calls "
+                                         "skipped (ingest them as events)")
+            con.execute(f"DROP TABLE {t}")
+            con.execute(f"ALTER TABLE {quote_ident(ident)} RENAME TO {t}")
+            staged.columns = ["customer_id"] + keys
+            return
+        sub = Staged(staged.file, ident, staged.rejects, ["customer_id"] + keys, "segment")
+        counts = ingest_customers_file(con, sub, SourceConfig(), self.ingest_id)
+        self.report.notes.append(
+            f"{staged.file}: {counts.rows} identify calls went to customers ({counts.loaded} "
+            f"new, {counts.updated} updated, {counts.quarantined} quarantined)")
+        con.execute(f"DELETE FROM {t} WHERE _type = 'identify'")
+        con.execute(f"DROP TABLE {quote_ident(ident)}")
+
+    def _validate(self, staged: Staged, fi: int) -> int:
+        """Type and check one staged file; good rows go to ``_jm_good``."""
+        con, source = self.con, self.source
+        res = resolve_columns(self.kind, staged.columns, source)
+        if res.missing:
+            raise IngestError(f"missing required column {', '.join(map(repr, res.missing))} "
+                              f"(found: {', '.join(staged.columns) or 'none'}; map yours "
+                              f"with [sources.{self.kind}.columns])", file=staged.file)
+        params: dict[str, object] = {}
+        stage = quote_ident(staged.table)
+        inner = []
+        for f in self.fields:
+            src = res.fields.get(f.name)
+            raw = quote_ident(src) if src else "CAST(NULL AS VARCHAR)"
+            inner.append(f"{empty_text(raw)} AS {quote_ident('v_' + f.name)}")
+            if f.type == "timestamp":
+                inner.append(f"{self._ts(staged, raw, params)} AS \"t_timestamp\"")
+        extras = [c for c in res.extras] if staged.fmt != "segment" else []
+        if extras:
+            pairs = []
+            for i, col in enumerate(extras):
+                params[f"x{i}"] = extra_name(col, source)
+                pairs.append(f"$x{i}, {quote_ident(col)}")
+            # merge-patching into {} drops the members of empty cells
+            inner.append(f"CAST(json_merge_patch('{{}}', json_object({', '.join(pairs)})) "
+                         "AS VARCHAR) AS _extra")
+        else:
+            inner.append("CAST(NULL AS VARCHAR) AS _extra")
+        checks = Checks(con)
+        outs = [self._field(f, checks) for f in self.fields]
+        checks.register()
+        extra_out = "" if self.kind == "events" else ", _extra AS extra"
+        typed_name = staged.table + "_typed"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {quote_ident(typed_name)} AS
+            SELECT {', '.join(outs)}{extra_out}, _row, {checks.case()} AS _err
+            FROM (SELECT {', '.join(inner)}, _row FROM {stage})""", params)
+        bad = quarantine_bad(con, typed_name, self.kind, staged, self.ingest_id)
+        names = [f.name for f in self.fields] + ([] if self.kind == "events" else ["extra"])
+        cols = ", ".join(quote_ident(c) for c in names)
+        con.execute(f"INSERT INTO _jm_good SELECT {cols}, {self._key()}, $fi, _row "
+                    f"FROM {quote_ident(typed_name)} WHERE _err IS NULL", {"fi": fi})
+        con.execute(f"DROP TABLE {quote_ident(typed_name)}")
+        return bad
+
+    def _ts(self, staged: Staged, raw: str, params: dict[str, object]) -> str:
+        src = self.source
+        tz = None
+        if src.timezone != "UTC":
+            params["tz"] = src.timezone
+            tz = "tz"
+        if src.timestamp_format:
+            params["tsf"] = src.timestamp_format
+            return timestamp_sql(raw, day_first=True, tz_param=tz, format_param="tsf",
+                                 aware_format="%z" in src.timestamp_format)
+        day_first = infer_day_first(self.con, quote_ident(staged.table), raw)
+        return timestamp_sql(raw, day_first=day_first, tz_param=tz, format_param=None)
+
+    def _field(self, f: Field, checks: Checks) -> str:
+        """Add ``f``'s checks; return the SQL of its typed output column."""
+        v, name = quote_ident("v_" + f.name), f.name
+        if f.required:
+            checks.add(f"{v} IS NULL", name, "missing required value")
+        if f.max_len is not None and f.type != "json":
+            checks.add(f"length({v}) > {f.max_len}", name, f"longer than {f.max_len} characters")
+        out = v
+        if f.type == "timestamp":
+            checks.add(f"{v} IS NOT NULL AND t_timestamp IS NULL", name,
+                       "unparseable timestamp")
+            checks.add(f"t_timestamp < TIMESTAMP '{TS_MIN}' OR t_timestamp >= "
+                       f"TIMESTAMP '{TS_MAX}'", name, "timestamp out of range 1900-2099")
+            out = "t_timestamp"
+        elif f.type in ("score", "amount"):
+            num = f"TRY_CAST({v} AS DOUBLE)"
+            checks.add(f"{v} IS NOT NULL AND ({num} IS NULL OR NOT isfinite({num}))", name,
+                       "not a number")
+            if f.type == "score":
+                for metric, (lo, hi, integer) in SCALES.items():
+                    cond = f"{num} < {lo} OR {num} > {hi}"
+                    if integer:
+                        cond += f" OR {num} <> round({num})"
+                    scale = f"{'an integer ' if integer else ''}{lo:g}-{hi:g}"
+                    checks.add(f"lower(v_metric) = '{metric}' AND ({cond})", name,
+                               f"{metric} score must be {scale}")
+            out = num
+        elif f.type == "metric":
+            out = f"lower({v})"
+        elif f.type == "json":
+            checks.add(f"{v} IS NOT NULL AND coalesce(CASE WHEN json_valid({v}) THEN "
+                       f"json_type({v}) END <> 'OBJECT', true)", name, "not a JSON object")
+            checks.add(f"length({v}) > {f.max_len}", name, f"longer than {f.max_len} characters")
+            out = (f"CASE WHEN _extra IS NULL THEN CAST(json({v}) AS VARCHAR) WHEN {v} IS NULL "
+                   f"THEN _extra WHEN json_valid({v}) AND json_type({v}) = 'OBJECT' THEN "
+                   f"CAST(json_merge_patch(_extra, {v}) AS VARCHAR) END")
+        return f"{out} AS {quote_ident(name)}"
+
+    def _key(self) -> str:
+        """SQL of the 128-bit row key: the natural key when present, else all values."""
+        canon = ", ".join(f"coalesce(CAST({quote_ident(f.name)} AS VARCHAR), chr(30))"
+                          for f in self.fields)
+        if self.kind != "events":
+            canon += ", coalesce(extra, chr(30))"
+        key = f"md5_number(concat_ws(chr(31), 'r', {canon}))"
+        natural = NATURAL_KEYS.get(self.kind)
+        if natural is None:
+            return key
+        n = quote_ident(natural)
+        return f"CASE WHEN {n} IS NOT NULL THEN md5_number('n' || chr(31) || {n}) ELSE {key} END"
+
+    def _dedupe_and_write(self) -> None:
+        con, r, target = self.con, self.report, quote_ident(self.target)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _jm_fresh AS
+            SELECT * FROM _jm_good AS g
+            WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t._key = g._key)
+            QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _fi, _row) = 1""")
+        good = scalar(con, "SELECT count(*) FROM _jm_good")
+        r.loaded = scalar(con, "SELECT count(*) FROM _jm_fresh")
+        r.duplicates = good - r.loaded
+        self.progress("write", 0, r.loaded)
+        if self.kind == "events":
+            _write_events(con, self.ingest_id)
+        else:
+            cols = ", ".join(quote_ident(f.name) for f in self.fields) + ", extra, _key"
+            con.execute(f"INSERT INTO {target} ({cols}, _ingest_id) SELECT {cols}, $id "
+                        f"FROM _jm_fresh ORDER BY customer_id, \"timestamp\"",
+                        {"id": self.ingest_id})
+        self.progress("write", r.loaded, r.loaded)
+        con.execute("DROP TABLE _jm_fresh")
+        con.execute("DROP TABLE _jm_good")
+
+    def _finish(self) -> None:
+        con, r = self.con, self.report
+        con.execute("DROP TABLE IF EXISTS _jm_reasons")
+        params = {"id": self.ingest_id}
+        r.by_reason = {reason: n for reason, n in con.execute(
+            "SELECT reason, count(*) FROM quarantine WHERE _ingest_id = $id "
+            "GROUP BY reason ORDER BY count(*) DESC, reason", params).fetchall()}
+        order = {f: i for i, f in enumerate(r.files)}
+        rows = con.execute("SELECT file, \"row\", field, reason FROM quarantine "
+                           "WHERE _ingest_id = $id", params).fetchall()
+        rows.sort(key=lambda x: (order.get(x[0], 0), x[1] or 0))
+        r.examples = [f"{file}:row {row}: {fld + ': ' if fld else ''}{reason}"
+                      for file, row, fld, reason in rows[:5]]
+        con.execute("INSERT INTO ingests VALUES ($id, $kind, $files, $start, "
+                    "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP), $read, $loaded, $q, $d, $u)",
+                    {**params, "kind": self.kind, "files": r.files, "start": self.started,
+                     "read": r.rows_read, "loaded": r.loaded, "q": r.quarantined,
+                     "d": r.duplicates, "u": r.updated})
+
+
+def _write_events(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
+    """Name new events, then rewrite ``event_log`` ordered by (customer, time, event)."""
+    con.execute("""INSERT INTO event_names
+        SELECT (SELECT coalesce(max(event_id), 0) FROM event_names)
+               + row_number() OVER (ORDER BY event), event
+        FROM (SELECT DISTINCT event FROM _jm_fresh
+              WHERE event NOT IN (SELECT event FROM event_names))""")
+    if scalar(con, "SELECT count(*) FROM _jm_fresh") == 0:
+        return
+    cols = "customer_id, \"timestamp\", event_id, channel, session_id, properties, message_id"
+    con.execute(f"CREATE TABLE _jm_event_log_new {EVENT_LOG_COLUMNS}")
+    con.execute(f"""INSERT INTO _jm_event_log_new
+        SELECT * FROM (
+            SELECT * FROM event_log
+            UNION ALL
+            SELECT {cols.replace('event_id', 'n.event_id')}, _key, $id
+            FROM _jm_fresh AS f JOIN event_names AS n USING (event))
+        ORDER BY customer_id, "timestamp", event_id""", {"id": ingest_id})
+    con.execute("DROP TABLE event_log")
+    con.execute("ALTER TABLE _jm_event_log_new RENAME TO event_log")

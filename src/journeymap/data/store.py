@@ -1,0 +1,210 @@
+"""The embedded store: one DuckDB file, one writer (datasette's ``execute_write_fn``).
+
+:class:`Store` owns the connection.  Every write goes through :meth:`Store.execute_write`,
+which runs a function inside one transaction under a per-file lock; any exception,
+``KeyboardInterrupt`` included, rolls back.  A process killed mid-write leaves only
+committed transactions behind (DuckDB's write-ahead log).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import duckdb
+
+from journeymap.errors import StoreError
+
+if TYPE_CHECKING:
+    from ibis.backends.duckdb import Backend as IbisBackend
+
+T = TypeVar("T")
+
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+#: Tables that hold customer data, with their timestamp column (None: no time range).
+DATA_TABLES: dict[str, str | None] = {
+    "event_log": "timestamp",
+    "customers": None,
+    "feedback": "timestamp",
+    "transactions": "timestamp",
+    "transcripts": "timestamp",
+}
+
+EVENT_LOG_COLUMNS = """(
+        customer_id VARCHAR NOT NULL, "timestamp" TIMESTAMP NOT NULL,
+        event_id INTEGER NOT NULL, channel VARCHAR, session_id VARCHAR,
+        properties JSON, message_id VARCHAR, _key UHUGEINT NOT NULL,
+        _ingest_id INTEGER NOT NULL)"""
+
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS event_names (
+        event_id INTEGER PRIMARY KEY, event VARCHAR NOT NULL UNIQUE)""",
+    "CREATE TABLE IF NOT EXISTS event_log " + EVENT_LOG_COLUMNS,
+    """CREATE OR REPLACE VIEW events AS
+        SELECT l.customer_id, l."timestamp", n.event, l.channel, l.session_id,
+               l.properties, l.message_id, l.event_id
+        FROM event_log AS l JOIN event_names AS n USING (event_id)""",
+    """CREATE TABLE IF NOT EXISTS customers (
+        customer_id VARCHAR PRIMARY KEY, _ingest_id INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS feedback (
+        customer_id VARCHAR NOT NULL, "timestamp" TIMESTAMP NOT NULL,
+        metric VARCHAR NOT NULL, score DOUBLE NOT NULL, touchpoint VARCHAR,
+        event VARCHAR, comment VARCHAR, extra JSON, _key UHUGEINT NOT NULL,
+        _ingest_id INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS transactions (
+        customer_id VARCHAR NOT NULL, "timestamp" TIMESTAMP NOT NULL,
+        amount DOUBLE NOT NULL, currency VARCHAR, order_id VARCHAR, extra JSON,
+        _key UHUGEINT NOT NULL, _ingest_id INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS transcripts (
+        customer_id VARCHAR NOT NULL, "timestamp" TIMESTAMP NOT NULL,
+        text VARCHAR NOT NULL, channel VARCHAR, touchpoint VARCHAR, speaker VARCHAR,
+        extra JSON, _key UHUGEINT NOT NULL, _ingest_id INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        _ingest_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file VARCHAR NOT NULL,
+        "row" BIGINT, field VARCHAR, reason VARCHAR NOT NULL, raw VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS ingests (
+        _ingest_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, files VARCHAR[] NOT NULL,
+        started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL,
+        rows_read BIGINT NOT NULL, loaded BIGINT NOT NULL, quarantined BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL, updated BIGINT NOT NULL)""",
+)
+
+
+def quote_ident(name: str) -> str:
+    """Quote ``name`` as a SQL identifier (the only way user text enters SQL text)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _default_memory_limit() -> str:
+    """Half of physical memory, at least 1 GiB: leaves room for Python and the OS."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1024, total // 2 // (1024 * 1024))}MB"
+
+
+def _lock_for(key: str) -> threading.RLock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.RLock())
+
+
+class Store:
+    """One DuckDB database (a file, or memory for tests) with a single writer."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, *,
+                 memory_limit: str | None = None, temp_directory: str | None = None):
+        self.path: Path | None = Path(path).resolve() if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            spill = temp_directory or str(self.path.parent / ".journeymap-tmp")
+        else:
+            spill = temp_directory or tempfile.mkdtemp(prefix="journeymap-spill-")
+        config = {"memory_limit": memory_limit or _default_memory_limit(),
+                  "temp_directory": spill}
+        target = str(self.path) if self.path is not None else ":memory:"
+        try:
+            self._con = duckdb.connect(target, config=config)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise StoreError(f"store {self.path} is in use by another process; "
+                                 "close it and retry") from exc
+            raise StoreError(f"store {self.path} cannot be opened: "
+                             f"{text.splitlines()[0]}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"store {target} cannot be opened: "
+                             f"{str(exc).splitlines()[0]}") from exc
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._lock = _lock_for(str(self.path) if self.path else f"memory:{id(self)}")
+        self.ensure_schema()
+
+    @classmethod
+    def memory(cls) -> Store:
+        """An in-memory store (tests)."""
+        return cls(None)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, for reads on the owning thread."""
+        return self._con
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the same database, for reads from another thread."""
+        cur = self._con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    def ibis(self) -> IbisBackend:
+        """An Ibis DuckDB backend over this store's connection."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self._con)
+
+    def execute_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``fn(con)`` in one transaction; any exception rolls back and re-raises."""
+        with self._lock:
+            self._con.begin()
+            try:
+                result = fn(self._con)
+            except BaseException:
+                self._con.rollback()
+                raise
+            self._con.commit()
+            return result
+
+    def ensure_schema(self) -> None:
+        """Create the store's tables and views if they are missing (idempotent)."""
+
+        def create(con: duckdb.DuckDBPyConnection) -> None:
+            for ddl in SCHEMA:
+                con.execute(ddl)
+
+        self.execute_write(create)
+
+    def close(self) -> None:
+        """Close the connection (a later use raises)."""
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def status(self) -> dict[str, Any]:
+        """Row counts, time ranges and customers per table, quarantine counts, ingests."""
+        con = self._con
+        tables: dict[str, dict[str, Any]] = {}
+        for table, ts in DATA_TABLES.items():
+            name = "events" if table == "event_log" else table
+            q = quote_ident(table)
+            if ts is None:
+                rows, customers = con.execute(
+                    f"SELECT count(*), count(DISTINCT customer_id) FROM {q}").fetchone() or (0, 0)
+                tables[name] = {"rows": rows, "customers": customers}
+                continue
+            t = quote_ident(ts)
+            rows, customers, lo, hi = con.execute(
+                f"SELECT count(*), count(DISTINCT customer_id), "
+                f"strftime(min({t}), '%Y-%m-%dT%H:%M:%SZ'), "
+                f"strftime(max({t}), '%Y-%m-%dT%H:%M:%SZ') FROM {q}").fetchone() or (0, 0, None, None)
+            tables[name] = {"rows": rows, "customers": customers,
+                            "time_range": [lo, hi] if lo is not None else None}
+        names = con.execute("SELECT count(*) FROM event_names").fetchone()
+        tables["events"]["event_names"] = names[0] if names else 0
+        by: dict[str, dict[str, int]] = {}
+        for kind, reason, n in con.execute(
+                "SELECT kind, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY ALL").fetchall():
+            by.setdefault(kind, {})[reason] = n
+        total = sum(sum(v.values()) for v in by.values())
+        ingests = con.execute("SELECT count(*) FROM ingests").fetchone()
+        return {"store": str(self.path) if self.path else ":memory:", "tables": tables,
+                "quarantine": {"rows": total, "by_kind": by},
+                "ingests": ingests[0] if ingests else 0}
