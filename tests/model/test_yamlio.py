@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeymap.errors import MapIssue, MapValidationError
 from journeymap.model import JourneyMap, dump_map, load_map, load_map_text, save_map
@@ -136,6 +138,8 @@ BROKEN = [
     ("yaml syntax: unclosed flow", VALID + "tags: [a, b\n", 17, "", "YAML syntax error"),
     ("not a mapping", "- id: onboarding\n", 1, "", "a map should be a mapping"),
     ("empty document", "# nothing yet\n", 1, "", "the document is empty"),
+    ("control character", VALID.replace("Olivia", "Oli\x1fvia"), 6, "",
+     "YAML syntax error: character '\\x1f' is not allowed"),
 ]
 
 
@@ -213,3 +217,22 @@ def test_model_api_without_yaml() -> None:
     })
     assert jm.stages[0].lanes.actions[0].text == "do it"
     assert load_map_text(dump_map(jm)) == jm
+
+
+_YAML_BITS = st.sampled_from([
+    "id: m\n", "title: T\n", "goal: {statement: g}\n", "persona: {name: p}\n", "scenario: s\n",
+    "stages:\n", "  - id: a\n", "    name: A\n", "    lanes: {emotion: 7}\n", "1: x\n",
+    "    touchpoints: [{id: t, name: T, channel: web, match: 3}]\n", "- x\n", "  : y\n",
+    "type: future_state\n", "<<: {a: 1}\n", "&a x: *a\n", "tags: [\n", "\t\n", "'\n",
+    "custom_lanes: [{id: c, name: C}]\n", "    lanes: {custom: {c: [1, {text: ''}]}}\n",
+    "persona: {name: p, segment: 'a ='}\n", "journeymap: 2026-01-01 10:00:00\n",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.lists(_YAML_BITS, max_size=10).map("".join)))
+def test_load_only_raises_map_validation_error(text: str) -> None:
+    try:
+        load_map_text(text)
+    except MapValidationError as exc:
+        assert exc.issues and all("\n" not in str(i) for i in exc.issues)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from journeymap.errors import MapIssue, MapValidationError
@@ -29,14 +31,22 @@ from journeymap.model.locate import Source, format_path, message_for
 def read_yaml(text: str, file: str = "<string>") -> Any:
     """The round-trip tree of ``text``; a syntax error raises :class:`MapValidationError`."""
     try:
-        return YAML(typ="rt").load(text)
+        with warnings.catch_warnings():
+            # Redefining an anchor is valid YAML 1.2; ruamel only warns about it.
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise MapValidationError([MapIssue(file, line, "", f"YAML syntax error: {problem}")]) from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"YAML syntax error: character {chr(exc.character)!r} is not allowed"
+        raise MapValidationError([MapIssue(file, line, "", message)]) from None
     except YAMLError as exc:
-        raise MapValidationError([MapIssue(file, None, "", f"YAML syntax error: {exc}")]) from None
+        first = (str(exc).strip().splitlines() or ["invalid YAML"])[0]
+        raise MapValidationError([MapIssue(file, None, "", f"YAML syntax error: {first}")]) from None
 
 
 def parse_map(text: str, file: str = "<string>", *, check: bool = True) -> tuple[JourneyMap, Source]:
