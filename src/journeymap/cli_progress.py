@@ -33,6 +33,7 @@ def rich_progress(console: Console) -> Iterator[ProgressCallback]:
         TimeElapsedColumn(),
         console=console,
         transient=False,
+        disable=not console.is_terminal,
     )
     tasks: dict[str, int] = {}
 

@@ -45,7 +45,7 @@ def persona_events(con: ibis.BaseBackend, jmap: JourneyMap) -> tuple[ir.Table, i
     except UnknownFieldError as exc:
         return events, None, f"Persona segment not applied — {exc}; showing all customers."
     selected = customers.filter(predicate).select("customer_id")
-    n = int(selected.count().execute())
+    n = int(selected.count().to_pyarrow().as_py())
     return events.semi_join(selected, "customer_id"), n, None
 
 
@@ -85,7 +85,7 @@ def map_coverage(con: ibis.BaseBackend, jmap: JourneyMap, *, examples: int = 5) 
         touchpoints={r["touchpoint"]: {"events": int(r["events"]), "customers": int(r["customers"])}
                      for r in per_tp},
         stages={r["stage"]: int(r["customers"]) for r in per_stage},
-        unmatched_events=int(unmatched.count().execute()),
+        unmatched_events=int(unmatched.count().to_pyarrow().as_py()),
         unmatched_examples=[names.get(r["event_id"], str(r["event_id"])) for r in top],
         segment_customers=segment_n,
         notice=notice,
