@@ -159,6 +159,8 @@ class _Load:
             return
         sub = Staged(staged.file, ident, staged.rejects, ["customer_id"] + keys, "segment")
         counts = ingest_customers_file(con, sub, SourceConfig(), self.ingest_id)
+        self.report.rows_read += counts.rows
+        self.report.quarantined += counts.quarantined
         self.report.notes.append(
             f"{staged.file}: {counts.rows} identify calls went to customers ({counts.loaded} "
             f"new, {counts.updated} updated, {counts.quarantined} quarantined)")
@@ -255,8 +257,9 @@ class _Load:
             checks.add(f"{v} IS NOT NULL AND coalesce(CASE WHEN json_valid({v}) THEN "
                        f"json_type({v}) END <> 'OBJECT', true)", name, "not a JSON object")
             checks.add(f"length({v}) > {f.max_len}", name, f"longer than {f.max_len} characters")
-            out = (f"CASE WHEN _extra IS NULL THEN CAST(json({v}) AS VARCHAR) WHEN {v} IS NULL "
-                   f"THEN _extra WHEN json_valid({v}) AND json_type({v}) = 'OBJECT' THEN "
+            out = (f"CASE WHEN {v} IS NULL THEN _extra WHEN NOT json_valid({v}) THEN NULL "
+                   f"WHEN _extra IS NULL THEN CAST(json({v}) AS VARCHAR) "
+                   f"WHEN json_type({v}) = 'OBJECT' THEN "
                    f"CAST(json_merge_patch(_extra, {v}) AS VARCHAR) END")
         return f"{out} AS {quote_ident(name)}"
 
