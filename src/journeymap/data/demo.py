@@ -120,6 +120,15 @@ def _customers_table(p: People, pre: Presale, sub: Subscription, ids: pa.Array) 
     })
 
 
+def _with_ids(table: pa.Table, ids: pa.Array) -> pa.Table:
+    """Replace the ``cust`` index and ``ts`` seconds by customer_id and an ISO timestamp."""
+    rest = table.drop_columns(["cust", "ts"])
+    cust = table.column("cust").to_numpy()
+    ts = table.column("ts").to_numpy()
+    return pa.table({"customer_id": ids.take(pa.array(cust)), "timestamp": _iso(ts),
+                     **{name: rest.column(name) for name in rest.column_names}})
+
+
 def _write_csv(table: pa.Table, path: Path) -> None:
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
@@ -193,23 +202,14 @@ def generate_demo(
     step(6, "Writing customers, feedback, transactions, transcripts")
     customers_t = _customers_table(people, pre, sub, ids)
     _write_csv(customers_t, files.customers)
-    feedback_t = pa.table({
-        "customer_id": ids.take(pa.array(fb["cust"])), "timestamp": _iso(fb["ts"]),  # type: ignore[arg-type]
-        "metric": pa.array(fb["metric"], pa.string()), "score": pa.array(fb["score"]),
-        "touchpoint": pa.array(fb["touchpoint"], pa.string()), "event": pa.array(fb["event"], pa.string()),
-        "comment": pa.array(fb["comment"], pa.string()),
-    })
+    feedback_t = _with_ids(fb, ids)
     _write_csv(feedback_t, files.feedback)
     transactions_t = pa.table({
         "customer_id": ids.take(pa.array(tx.cust)), "timestamp": _iso(tx.ts), "amount": pa.array(tx.amount),
         "currency": pa.array(CURRENCIES, pa.string()).take(pa.array(tx.currency)), "order_id": tx.order_id,
     })
     _write_csv(transactions_t, files.transactions)
-    transcripts_t = pa.table({
-        "customer_id": ids.take(pa.array(tr["cust"])), "timestamp": _iso(tr["ts"]),  # type: ignore[arg-type]
-        "text": tr["text"], "channel": pa.array(np.full(len(tr["cust"]), "support")),  # type: ignore[arg-type]
-        "touchpoint": pa.array(tr["touchpoint"], pa.string()), "speaker": pa.array(tr["speaker"], pa.string()),
-    })
+    transcripts_t = _with_ids(tr, ids)
     _write_jsonl(transcripts_t, files.transcripts)
 
     step(7, "Measuring the planted effects")

@@ -7,6 +7,7 @@ UTC plus the standard offset of their country; working-hour events avoid weekend
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias, Union
 
 import numpy as np
 import pyarrow as pa
@@ -137,7 +138,7 @@ class EventLog:
         )
 
 
-PropValue = tuple[tuple[str, ...], IntArray] | IntArray | np.ndarray | pa.Array
+PropValue: TypeAlias = Union[tuple[tuple[str, ...], np.ndarray], np.ndarray, pa.Array]
 
 
 def json_props(**values: PropValue) -> pa.Array:

@@ -108,8 +108,8 @@ def surveys(rng: np.random.Generator, p: People, pre: Presale, sub: Subscription
     return out
 
 
-def feedback_table(rng: np.random.Generator, batches: list[Survey], stop: np.ndarray) -> dict[str, object]:
-    """Columns of the feedback file, sorted by customer and time."""
+def feedback_table(rng: np.random.Generator, batches: list[Survey], stop: np.ndarray) -> pa.Table:
+    """The feedback rows, sorted by customer and time (``cust`` index, ``ts`` epoch seconds)."""
     cust = np.concatenate([b.cust for b in batches])
     ts = np.concatenate([b.ts for b in batches])
     score = np.concatenate([b.score for b in batches]).astype(np.int64)
@@ -132,19 +132,27 @@ def feedback_table(rng: np.random.Generator, batches: list[Survey], stop: np.nda
             m = np.flatnonzero(has_comment & (context == ctx) & (tone == t))
             pool = comment_pool(ctx, t)
             comment[m] = pool.take(pa.array(rng.integers(0, len(pool), len(m)))).to_numpy(zero_copy_only=False)
-    return {"cust": cust, "ts": ts, "metric": metric, "score": score, "touchpoint": tp,
-            "event": event, "comment": comment}
+    return pa.table({
+        "cust": pa.array(cust), "ts": pa.array(ts), "metric": pa.array(metric, pa.string()),
+        "score": pa.array(score), "touchpoint": pa.array(tp, pa.string()), "event": pa.array(event, pa.string()),
+        "comment": pa.array(comment, pa.string()),
+    })
 
 
-def transcripts(rng: np.random.Generator, tickets: Tickets, stop: np.ndarray) -> dict[str, object]:
-    """Support conversations by chat and phone, one row per turn."""
+def transcripts(rng: np.random.Generator, tickets: Tickets, stop: np.ndarray) -> pa.Table:
+    """Support conversations by chat and phone, one row per turn; the ticket id names the conversation."""
     sp = PARAMS.support
     t = np.flatnonzero(np.isin(tickets.medium, (CHAT, PHONE)) & (tickets.contact_ts < stop[tickets.cust]))
     t = t[rng.random(len(t)) < 0.85]
     medium = tickets.medium[t]
     neg = rng.random(len(t)) < np.where(medium == CHAT, sp.chat_negative_transcript, sp.phone_negative_transcript)
     tone = np.where(neg, NEG, POS)
-    custs, stamps, texts, speakers, tps = [], [], [], [], []
+    custs: list[np.ndarray] = []
+    stamps: list[np.ndarray] = []
+    texts: list[pa.Array] = []
+    speakers: list[np.ndarray] = []
+    tps: list[np.ndarray] = []
+    convs: list[np.ndarray] = []
     for code, name in ((CHAT, "chat"), (PHONE, "phone")):
         for k, topic in enumerate(TOPICS):
             for tn in (NEG, POS):
@@ -164,11 +172,18 @@ def transcripts(rng: np.random.Generator, tickets: Tickets, stop: np.ndarray) ->
                 texts.append(pa.concat_arrays(chosen).take(pa.array(order)))
                 speakers.append(np.tile(np.array([s for s, _ in parts], dtype=object), m))
                 tps.append(np.full(m * turns, "support_chat" if code == CHAT else "support_call", dtype=object))
+                convs.append(np.repeat(sel, turns))
     cust = np.concatenate(custs) if custs else np.zeros(0, dtype=np.int64)
     ts = np.concatenate(stamps) if stamps else np.zeros(0, dtype=np.int64)
     text = pa.concat_arrays(texts) if texts else pa.array([], pa.string())
     keep = ts <= np.minimum(stop[cust], END_S)
     order = np.flatnonzero(keep)[np.lexsort((ts[keep], cust[keep]))]
-    return {"cust": cust[order], "ts": ts[order], "text": text.take(pa.array(order)),
-            "speaker": np.concatenate(speakers)[order] if speakers else np.zeros(0, dtype=object),
-            "touchpoint": np.concatenate(tps)[order] if tps else np.zeros(0, dtype=object)}
+    empty = np.zeros(0, dtype=object)
+    conv = np.concatenate(convs)[order] if convs else np.zeros(0, dtype=np.int64)
+    return pa.table({
+        "cust": pa.array(cust[order]), "ts": pa.array(ts[order]), "text": text.take(pa.array(order)),
+        "channel": pa.array(np.full(len(order), "support", dtype=object), pa.string()),
+        "touchpoint": pa.array(np.concatenate(tps)[order] if tps else empty, pa.string()),
+        "speaker": pa.array(np.concatenate(speakers)[order] if speakers else empty, pa.string()),
+        "conversation_id": tickets.ticket_id.take(pa.array(conv)),
+    })

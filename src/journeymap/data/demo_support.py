@@ -81,7 +81,7 @@ def support(rng: np.random.Generator, p: People, sub: Subscription, log: EventLo
         m = medium == code
         extra = {"wait_min": rng.integers(4, 26, int(m.sum()))} if code == CHAT else {
             "duration_min": rng.integers(4, 35, int(m.sum()))}
-        log.add(name, cust[m], contact[m], json_props(ticket_id=ids.filter(m), **extra))  # type: ignore[arg-type]
+        log.add(name, cust[m], contact[m], json_props(ticket_id=ids.filter(m), **extra))
     log.add("support_ticket_resolved", cust, resolved,
             json_props(ticket_id=ids, resolution_hours=np.round((resolved - opened) / HOUR, 1)))
     return Tickets(cust, opened, resolved, medium, topic, ids, contact)

@@ -132,6 +132,12 @@ def _rate_tol(p: float, n: int, allowance: float = 0.02) -> float:
     return round(4 * math.sqrt(max(p * (1 - p), 0.01) / max(n, 1)) + allowance, 4)
 
 
+def _ratio_tol(p1: float, n1: int, p2: float, n2: int) -> float:
+    """Four standard errors of p1 / p2 (delta method) plus 0.1."""
+    rel = math.sqrt((1 - p1) / (p1 * max(n1, 1)) + (1 - p2) / (p2 * max(n2, 1)))
+    return round(4 * (p1 / p2) * rel + 0.1, 4)
+
+
 def _r(x: Any, digits: int = 4) -> float | None:
     return None if x is None else round(float(x), digits)
 
@@ -244,7 +250,7 @@ def _webinar(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                      "lift": _r(with_w / without)},
         "tolerance": {"contract_rate_webinar": _rate_tol(with_w, yes["accounts"]),
                       "contract_rate_no_webinar": _rate_tol(without, no["accounts"]),
-                      "lift": round(0.5 + 8 / math.sqrt(max(yes["accounts"], 1)), 4)},
+                      "lift": _ratio_tol(with_w, yes["accounts"], without, no["accounts"])},
         "observed": {"contract_rate_webinar": _r(yes["contract_rate"]),
                      "contract_rate_no_webinar": _r(no["contract_rate"]), "lift": _r(lift)},
         "counts": {"enterprise_with_webinar": yes["accounts"], "enterprise_without_webinar": no["accounts"]},

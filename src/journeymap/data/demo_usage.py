@@ -79,4 +79,4 @@ def usage(rng: np.random.Generator, p: People, sub: Subscription, log: EventLog)
             base["integration"] = (INTEGRATIONS, rng.integers(0, len(INTEGRATIONS), len(m)))
         elif name == "report_shared":
             base["recipients"] = 1 + rng.poisson(2.0, len(m))
-        log.add(name, all_cust[m], all_ts[m], json_props(**base))  # type: ignore[arg-type]
+        log.add(name, all_cust[m], all_ts[m], json_props(**base))
