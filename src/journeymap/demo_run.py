@@ -55,7 +55,8 @@ def run_demo(directory: str | os.PathLike[str], *, customers: int = 50_000, seed
     with ws:
         files = generate_demo(ws.root, customers=customers, seed=seed, progress=progress)
         result = DemoResult(workspace=ws.root, ground_truth=ws.root / GROUND_TRUTH)
-        for kind, path in files.by_kind().items():
+        for kind in ("customers", "events", "feedback", "transactions", "transcripts"):
+            path = getattr(files, kind)
             result.ingests.append(ws.ingest(kind, [path], progress=progress))
         issues = ws.validate()
         if issues:

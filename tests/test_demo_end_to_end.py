@@ -1,0 +1,70 @@
+"""`journeymap demo` end to end, as a user runs it: a subprocess on a fresh folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from journeymap.engine.coverage import map_coverage
+from journeymap.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    done = subprocess.run(
+        [sys.executable, "-m", "journeymap.cli", "demo", str(root), "--customers", "2000", "--no-serve"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    return root, done
+
+
+def test_demo_runs_and_prints_counts_and_the_report(demo) -> None:
+    root, done = demo
+    assert done.returncode == 0, done.stderr
+    for kind in ("customers", "events", "feedback", "transactions", "transcripts"):
+        assert re.search(rf"^{kind}: [\d,]+ loaded, 0 quarantined", done.stdout, re.M), done.stdout
+    assert "reports/index.html" in done.stdout
+    assert (root / "reports" / "index.html").is_file()
+    assert (root / "ground_truth.json").is_file()
+
+
+def test_demo_workspace_status_and_maps(demo) -> None:
+    root, _ = demo
+    status = subprocess.run(
+        [sys.executable, "-m", "journeymap.cli", "status", "-w", str(root), "--json"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    info = json.loads(status.stdout)
+    assert info["tables"]["customers"]["rows"] == 2000
+    assert info["tables"]["events"]["rows"] > 40_000
+    assert len(info["maps"]) == 3
+    valid = subprocess.run(
+        [sys.executable, "-m", "journeymap.cli", "validate", "-w", str(root)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert valid.returncode == 0, valid.stderr
+
+
+def test_demo_pages_show_every_stage_and_touchpoint_with_its_numbers(demo) -> None:
+    root, _ = demo
+    with Workspace.open(root) as ws:
+        for path in ws.map_paths():
+            jmap = ws.load_map(path)
+            page = (root / "reports" / f"{jmap.id}.html").read_text()
+            coverage = map_coverage(ws.store.ibis(), jmap)
+            for stage in jmap.stages:
+                assert f'id="stage-{stage.id}"' in page
+            for tp in jmap.touchpoints:
+                block = page.split(f'id="tp-{tp.id}"', 1)[1].split("</div>\n", 1)[0]
+                numbers = coverage.touchpoints.get(tp.id)
+                if numbers:
+                    assert f'data-metric="customers">{numbers["customers"]:,}<' in page.split(
+                        f'id="tp-{tp.id}"', 1)[1][:2000], tp.id
+                assert block
+            assert coverage.events > 0 and coverage.customers > 0
