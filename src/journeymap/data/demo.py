@@ -190,7 +190,7 @@ def generate_demo(
     tr = transcripts(rng, tickets, stop)
 
     step(5, "Writing events")
-    ids = id_strings("C", np.arange(1, customers + 1), 6)
+    ids = id_strings("C", np.arange(1, customers + 1), max(6, len(str(customers))))
     events = _events_table(log, ids, stop)
     files = DemoFiles(
         root=out_dir, events=data / "events.parquet", customers=data / "customers.csv",
