@@ -142,14 +142,15 @@ def status(workspace: Path, as_json: bool) -> None:
     out.print(f"[bold]{info['name']}[/] — {info['workspace']}")
     table = Table("table", "rows", "customers", "from", "to")
     for name, t in info.get("tables", {}).items():
-        table.add_row(name, f"{t.get('rows', 0):,}", _fmt(t.get("customers")),
-                      _fmt(t.get("min_timestamp")), _fmt(t.get("max_timestamp")))
+        first, last = t.get("time_range") or (None, None)
+        table.add_row(name, f"{t.get('rows', 0):,}", _fmt(t.get("customers")), _fmt(first), _fmt(last))
     out.print(table)
     quarantine = info.get("quarantine", {})
     total = quarantine.get("rows", 0)
     out.print(f"quarantine: {total:,} rows")
-    for item in quarantine.get("by_reason", [])[:10]:
-        out.print(f"  {item['kind']}: {item['reason']}: {item['rows']:,}")
+    for kind, reasons in quarantine.get("by_kind", {}).items():
+        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            out.print(f"  {kind}: {reason}: {count:,}")
     out.print(f"maps: {', '.join(info['maps']) or 'none'}")
 
 
@@ -158,7 +159,10 @@ def _fmt(value: Any) -> str:
         return "-"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    text = str(value)
+    if len(text) >= 16 and text[4] == "-" and text[10] == "T":  # ISO timestamp: minutes are enough
+        return text[:16].replace("T", " ")
+    return text
 
 
 @main.command()
