@@ -13,22 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from journeymap import __version__
 from journeymap.cli_progress import rich_progress
+from journeymap.commands.common import err, out, workspace_option
 from journeymap.config import KINDS
 from journeymap.errors import JourneymapError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment")
-workspace_option = click.option(
-    "-w", "--workspace", "workspace", default=".", show_default=True,
-    type=click.Path(file_okay=False, path_type=Path), help="Workspace folder.",
-)
 
 
 class JourneymapGroup(click.Group):
@@ -63,9 +56,9 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _open(workspace: Path):  # noqa: ANN202 - Workspace, imported lazily for a fast --help
-    from journeymap.workspace import Workspace
+    from journeymap.commands.common import open_workspace
 
-    return Workspace.open(workspace)
+    return open_workspace(workspace)
 
 
 @main.command()
@@ -237,6 +230,12 @@ def render(map_ref: str, workspace: Path, out_path: Path) -> None:
         written = render_map_file(ws, map_ref, out_path)
     out.print(f"wrote {written}")
 
+
+def _register_area_commands() -> None:
+    """Commands defined in journeymap.commands.<area> (one line per command)."""
+
+
+_register_area_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
