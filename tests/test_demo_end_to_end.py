@@ -68,3 +68,33 @@ def test_demo_pages_show_every_stage_and_touchpoint_with_its_numbers(demo) -> No
                         f'id="tp-{tp.id}"', 1)[1][:2000], tp.id
                 assert block
             assert coverage.events > 0 and coverage.customers > 0
+
+
+def test_demo_serves_the_report_on_localhost(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "demo.log"
+    with log.open("w") as sink, subprocess.Popen(
+        [sys.executable, "-m", "journeymap.cli", "demo", str(tmp_path / "ws"), "--customers", "300",
+         "--port", str(port)],
+        stdout=sink, stderr=subprocess.STDOUT, text=True,
+    ) as proc:
+        try:
+            deadline = time.monotonic() + 60
+            body = ""
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=2) as resp:
+                        body = resp.read().decode()
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            assert "journey maps" in body, log.read_text()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
