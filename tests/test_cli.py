@@ -142,3 +142,62 @@ def test_render_writes_a_page_with_the_data(workspace: Path, runner: CliRunner, 
     assert 'data-touchpoint="signup"' in page
     bad = runner.invoke(main, ["render", "tiny", "-w", str(workspace), "--out", str(tmp_path / "x.docx")])
     assert bad.exit_code == 1 and "unsupported output format" in bad.stderr
+
+
+CRM_CSV = """Contact ID;Activity Date;Activity Type;Source
+C-001;05/03/2024 14:30;Webinar Attended;webinar
+C-002;06/03/2024 09:00;Demo Requested;web
+C-003;31/03/2024 17:45;Webinar Attended;webinar
+"""
+
+
+def test_a_crm_export_loads_unchanged_with_column_mapping(workspace: Path, runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "crm_activities.csv"
+    data.write_text(CRM_CSV)
+    result = runner.invoke(main, [
+        "ingest", "events", str(data), "-w", str(workspace),
+        "--map-column", "Contact ID=customer_id", "--map-column", "Activity Date=timestamp",
+        "--map-column", "Activity Type=event", "--map-column", "Source=channel",
+        "--timezone", "Europe/Berlin",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "3 loaded, 0 quarantined" in result.stdout
+    from journeymap.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        rows = ws.store.con.execute(
+            "SELECT customer_id, strftime(timestamp, '%Y-%m-%d %H:%M'), event, channel FROM events ORDER BY 1"
+        ).fetchall()
+    # day-first (31/03 proves it); Berlin is UTC+1 in early March, UTC+2 after 31 March 02:00
+    assert rows == [
+        ("C-001", "2024-03-05 13:30", "Webinar Attended", "webinar"),
+        ("C-002", "2024-03-06 08:00", "Demo Requested", "web"),
+        ("C-003", "2024-03-31 15:45", "Webinar Attended", "webinar"),
+    ]
+
+
+def test_mapping_in_journeymap_toml_is_used(workspace: Path, runner: CliRunner, tmp_path: Path) -> None:
+    toml = workspace / "journeymap.toml"
+    toml.write_text(toml.read_text() + """
+[sources.events]
+timezone = "Europe/Berlin"
+
+[sources.events.columns]
+"Contact ID" = "customer_id"
+"Activity Date" = "timestamp"
+"Activity Type" = "event"
+"Source" = "channel"
+""")
+    data = tmp_path / "crm_activities.csv"
+    data.write_text(CRM_CSV)
+    result = runner.invoke(main, ["ingest", "events", str(data), "-w", str(workspace)])
+    assert result.exit_code == 0, result.output
+    assert "3 loaded, 0 quarantined" in result.stdout
+
+
+def test_bad_map_column_option_is_a_usage_error(workspace: Path, runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    data.write_text(EVENTS_CSV)
+    result = runner.invoke(main, ["ingest", "events", str(data), "-w", str(workspace), "--map-column", "oops"])
+    assert result.exit_code == 2
+    assert "THEIR_NAME=OUR_NAME" in result.stderr
