@@ -9,47 +9,38 @@ from typing import Any
 
 import tomli_w
 
+from journeymap.data.contracts import KINDS, SourceConfig
 from journeymap.errors import ConfigError
 
 CONFIG_NAME = "journeymap.toml"
 DEFAULT_ENGINE_URL = "duckdb:journeymap.duckdb"
-KINDS = ("events", "customers", "feedback", "transactions", "transcripts")
 
 
-@dataclass
-class SourceSettings:
-    """How one kind of customer data is read: format, zone, column mapping."""
-
-    columns: dict[str, str] = field(default_factory=dict)
-    format: str | None = None
-    timezone: str = "UTC"
-    timestamp_format: str | None = None
-
-    def to_toml(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.format:
-            out["format"] = self.format
-        if self.timezone != "UTC":
-            out["timezone"] = self.timezone
-        if self.timestamp_format:
-            out["timestamp_format"] = self.timestamp_format
-        if self.columns:
-            out["columns"] = dict(self.columns)
-        return out
+def _source_to_toml(source: SourceConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if source.format:
+        out["format"] = source.format
+    if source.timezone != "UTC":
+        out["timezone"] = source.timezone
+    if source.timestamp_format:
+        out["timestamp_format"] = source.timestamp_format
+    if source.columns:
+        out["columns"] = dict(source.columns)
+    return out
 
 
 @dataclass
 class Config:
     name: str
     engine_url: str = DEFAULT_ENGINE_URL
-    sources: dict[str, SourceSettings] = field(default_factory=dict)
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
 
-    def source(self, kind: str) -> SourceSettings:
-        return self.sources.get(kind, SourceSettings())
+    def source(self, kind: str) -> SourceConfig:
+        return self.sources.get(kind, SourceConfig())
 
     def to_toml(self) -> str:
         doc: dict[str, Any] = {"name": self.name, "engine": {"url": self.engine_url}}
-        sources = {k: s.to_toml() for k, s in self.sources.items()}
+        sources = {k: _source_to_toml(s) for k, s in self.sources.items()}
         if sources:
             doc["sources"] = sources
         header = (
@@ -62,7 +53,7 @@ class Config:
         return header + tomli_w.dumps(doc)
 
 
-def _source(kind: str, raw: Any, path: Path) -> SourceSettings:
+def _source(kind: str, raw: Any, path: Path) -> SourceConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: sources.{kind}: expected a table")
     columns = raw.get("columns", {})
@@ -73,7 +64,7 @@ def _source(kind: str, raw: Any, path: Path) -> SourceSettings:
     unknown = set(raw) - {"columns", "format", "timezone", "timestamp_format"}
     if unknown:
         raise ConfigError(f"{path}: sources.{kind}: unknown setting '{sorted(unknown)[0]}'")
-    return SourceSettings(
+    return SourceConfig(
         columns=dict(columns),
         format=raw.get("format"),
         timezone=raw.get("timezone", "UTC"),

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from journeymap.config import (
     CONFIG_NAME,
-    KINDS,
     Config,
-    SourceSettings,
     load_config,
     save_config,
 )
+from journeymap.data.contracts import KINDS, SourceConfig
 from journeymap.errors import ConfigError, JourneymapError, MapIssue, WorkspaceError
 
 if TYPE_CHECKING:
@@ -148,12 +147,12 @@ class Workspace:
         columns: dict[str, str] | None = None,
         timezone: str | None = None,
         timestamp_format: str | None = None,
-    ) -> SourceSettings:
+    ) -> SourceConfig:
         """The workspace's [sources.<kind>] settings, overridden by the given values."""
         if kind not in KINDS:
             raise ConfigError(f"unknown data kind '{kind}' (expected one of {', '.join(KINDS)})")
         base = self.config.source(kind)
-        return SourceSettings(
+        return SourceConfig(
             columns={**base.columns, **(columns or {})},
             format=fmt or base.format,
             timezone=timezone or base.timezone,
@@ -171,22 +170,13 @@ class Workspace:
         timestamp_format: str | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
-        from journeymap.data.contracts import SourceConfig
         from journeymap.data.ingest import ingest
 
-        settings = self.source_settings(
+        source = self.source_settings(
             kind, fmt=fmt, columns=columns, timezone=timezone, timestamp_format=timestamp_format
         )
-        source = SourceConfig(
-            columns=settings.columns,
-            format=settings.format,
-            timezone=settings.timezone,
-            timestamp_format=settings.timestamp_format,
-        )
-        return ingest(
-            self.store, kind, [Path(f) for f in files], fmt=settings.format, source=source,
-            progress=progress,
-        )
+        return ingest(self.store, kind, [Path(f) for f in files], fmt=source.format, source=source,
+                      progress=progress)
 
     def status(self) -> dict[str, Any]:
         return {"workspace": str(self.root), "name": self.config.name,

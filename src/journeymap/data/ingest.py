@@ -11,7 +11,7 @@ are still committed (they are the evidence) and :class:`IngestError` is raised a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +26,8 @@ from journeymap.data.readers import Staged, read_file
 from journeymap.data.store import EVENT_LOG_COLUMNS, Store, quote_ident
 from journeymap.data.timestamps import infer_day_first, timestamp_sql
 from journeymap.errors import IngestError
+from journeymap.progress import Progress
 
-Progress = Callable[[str, int, int | None], None]
 TS_MIN, TS_MAX = "1900-01-01", "2100-01-01"
 _SQL_TYPES = {"timestamp": "TIMESTAMP", "score": "DOUBLE", "amount": "DOUBLE"}
 
