@@ -1,0 +1,193 @@
+"""Churn: who left, when, and where they were in the journey when they did.
+
+A customer churns either by an explicit event (``churn_event="subscription_cancelled"``:
+the first such event is the moment of churn) or by inactivity (no event in the last
+``inactivity_days`` before ``as_of``, the end of the data by default: the moment of
+churn is the last event).  With inactivity, customers first seen less than
+``inactivity_days`` before ``as_of`` are not yet judged and left out.
+``eligible_events`` narrows who is at risk to customers who did one of them (e.g.
+``subscription_renewed`` and ``subscription_cancelled``: those who reached the
+renewal decision).
+
+:func:`churn_section` gives the churn rate, churn by segment (a segment comparison of
+the churn metric) and two tables of *where* customers were when they left, each row
+tested against the rest with a two-proportion z test and BH/Holm corrections:
+
+* ``by_last_touchpoint`` — the last touchpoint (or event, without a map) before churn;
+* ``by_stage_exit`` — per stage of the map, the last touchpoint the customer had in
+  that stage.  This shows a stall in an early stage even when customers kept using
+  the product afterwards (the last touchpoint overall is then routine usage).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymap.engine import stats
+from journeymap.engine.coverage import persona_events
+from journeymap.engine.features import event_names, journey_base
+from journeymap.engine.touchpoints import assign_touchpoints
+from journeymap.errors import JourneymapError
+from journeymap.model.document import JourneyMap
+
+if TYPE_CHECKING:
+    from journeymap.engine.segments import By
+
+DEFAULT_INACTIVITY_DAYS = 90.0
+
+
+@dataclass(frozen=True)
+class ChurnDefinition:
+    """When a customer counts as churned (see the module docstring)."""
+
+    churn_event: str | None = None
+    inactivity_days: float | None = None
+    eligible_events: tuple[str, ...] = field(default_factory=tuple)
+    as_of: dt.datetime | None = None
+
+    @property
+    def days(self) -> float:
+        return self.inactivity_days if self.inactivity_days is not None else DEFAULT_INACTIVITY_DAYS
+
+    def describe(self) -> str:
+        who = f" among customers who did {' or '.join(self.eligible_events)}" if self.eligible_events else ""
+        if self.churn_event:
+            return f"churned = did {self.churn_event}{who}"
+        return f"churned = no event in the last {self.days:g} days of the data{who}"
+
+
+def _ids(names: dict[int, str], wanted: Sequence[str]) -> list[int]:
+    by_name = {n: i for i, n in names.items()}
+    for name in wanted:
+        if name not in by_name:
+            raise JourneymapError(f"event '{name}' does not occur in the data")
+    return [by_name[n] for n in wanted]
+
+
+def churn_flags(con: ibis.BaseBackend, events: ir.Table, definition: ChurnDefinition) -> ir.Table:
+    """customer_id, churned (bool), churn_time (null when not churned) for every
+    customer at risk under ``definition``."""
+    names = event_names(con)
+    base = journey_base(events)
+    if definition.eligible_events:
+        ids = _ids(names, definition.eligible_events)
+        if definition.churn_event:
+            ids += _ids(names, [definition.churn_event])
+        at_risk = events.filter(events.event_id.isin(ids)).select("customer_id").distinct()
+        base = base.semi_join(at_risk, "customer_id")
+    if definition.churn_event:
+        churn_id = _ids(names, [definition.churn_event])[0]
+        hits = events.filter(events.event_id == churn_id)
+        first = hits.group_by("customer_id").aggregate(churn_time=hits.timestamp.min())
+        t = base.left_join(first, "customer_id").drop("customer_id_right")
+        return t.select("customer_id", churned=t.churn_time.notnull(), churn_time=t.churn_time)
+    as_of = ibis.literal(definition.as_of) if definition.as_of is not None else events.timestamp.max().as_scalar()
+    cutoff = as_of - ibis.interval(seconds=int(definition.days * 86_400))
+    judged = base.filter(base.first_seen <= cutoff)
+    churned = judged.last_seen < cutoff
+    return judged.select("customer_id", churned=churned,
+                         churn_time=ibis.cases((churned, judged.last_seen), else_=ibis.null().cast("timestamp")))
+
+
+def _tagged(con: ibis.BaseBackend, events: ir.Table, jmap: JourneyMap | None) -> ir.Table:
+    """Events with ``touchpoint`` and ``stage`` (event names and no stage without a map)."""
+    names = event_names(con)
+    if jmap is not None:
+        tagged = assign_touchpoints(events, jmap, names)
+        return tagged.filter(tagged.touchpoint.notnull())
+    dictionary = con.table("event_names").select("event_id", touchpoint="event")
+    tagged = events.left_join(dictionary, "event_id").drop("event_id_right")
+    return tagged.mutate(stage=ibis.null().cast("string"))
+
+
+def last_touchpoints(con: ibis.BaseBackend, events: ir.Table, flags: ir.Table, jmap: JourneyMap | None,
+                     *, per_stage: bool, exclude: Sequence[str] = ()) -> ir.Table:
+    """customer_id, [stage,] touchpoint, churned: the last touchpoint each customer at
+    risk had before churning (any time, for those who did not), overall or per stage."""
+    tagged = _tagged(con, events, jmap)
+    if exclude:
+        tagged = tagged.filter(~tagged.event_id.isin(_ids(event_names(con), exclude)))
+    joined = tagged.inner_join(flags, "customer_id")
+    before = joined.filter(joined.churn_time.isnull() | (joined.timestamp < joined.churn_time))
+    if per_stage:
+        before = before.filter(before.stage.notnull())
+    keys = ["customer_id", "stage"] if per_stage else ["customer_id"]
+    ranked = before.mutate(_rn=ibis.row_number().over(
+        group_by=keys, order_by=[ibis.desc("timestamp"), ibis.desc("event_id")]))
+    return ranked.filter(ranked._rn == 0).select(*keys, "touchpoint", "churned")
+
+
+def _rate_rows(table: ir.Table, keys: list[str]) -> list[dict[str, object]]:
+    grouped = table.group_by(keys).aggregate(
+        customers=ibis._.count(), churned=ibis._.churned.cast("int64").sum())
+    rows = grouped.order_by(*keys).to_pyarrow().to_pylist()
+    group_key = keys[:-1]
+    totals: dict[tuple[object, ...], tuple[int, int]] = {}
+    for r in rows:
+        k = tuple(r[g] for g in group_key)
+        n, x = totals.get(k, (0, 0))
+        totals[k] = (n + int(r["customers"]), x + int(r["churned"] or 0))
+    out = []
+    for r in rows:
+        n, x = int(r["customers"]), int(r["churned"] or 0)
+        tn, tx = totals[tuple(r[g] for g in group_key)]
+        test = stats.two_proportion_z(x, n, tx - x, tn - n)
+        rate, rest = (x / n if n else None), ((tx - x) / (tn - n) if tn > n else None)
+        out.append({**{k: r[k] for k in keys}, "customers": n, "churned": x, "churn_rate": rate,
+                    "rest_churn_rate": rest, "lift": rate / rest if rate is not None and rest else None,
+                    "share_of_churners": x / tx if tx else None,
+                    "test": test.test, "statistic": test.statistic, "p_value": test.p_value})
+    stats.add_corrections(out)  # type: ignore[arg-type]
+    return sorted(out, key=lambda r: (*(str(r[g]) for g in group_key), -float(r["churned"])))  # type: ignore[arg-type]
+
+
+def churn_section(
+    con: ibis.BaseBackend,
+    jmap: JourneyMap | None = None,
+    *,
+    inactivity_days: float | None = None,
+    churn_event: str | None = None,
+    eligible_events: Sequence[str] = (),
+    as_of: dt.datetime | None = None,
+    by: By | None = None,
+    events: ir.Table | None = None,
+    exclude_events: Sequence[str] = (),
+) -> dict[str, object]:
+    """Churn rate, churn by segment, by last touchpoint and by stage exit.
+
+    ``events`` defaults to the map persona's events (all events without a map).
+    ``exclude_events`` are left out when looking for the last touchpoint (e.g.
+    ``renewal_reminder_sent``, which every customer at risk receives)."""
+    definition = ChurnDefinition(churn_event, inactivity_days, tuple(eligible_events), as_of)
+    if events is None:
+        events = persona_events(con, jmap)[0] if jmap is not None else con.table("event_log")
+    flags = churn_flags(con, events, definition)
+    total = flags.aggregate(n=flags.count(), x=flags.churned.cast("int64").sum()).to_pyarrow().to_pylist()[0]
+    n, x = int(total["n"] or 0), int(total["x"] or 0)
+    ci = stats.wilson_interval(x, n)
+    section: dict[str, object] = {
+        "definition": {**asdict(definition), "as_of": as_of.isoformat() if as_of else None,
+                       "eligible_events": list(eligible_events), "text": definition.describe()},
+        "customers": n, "churned": x, "churn_rate": x / n if n else None,
+        "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+    }
+    last = last_touchpoints(con, events, flags, jmap, per_stage=False, exclude=exclude_events)
+    section["by_last_touchpoint"] = _rate_rows(last, ["touchpoint"])
+    if jmap is not None:
+        exits = last_touchpoints(con, events, flags, jmap, per_stage=True, exclude=exclude_events)
+        order = {s: i for i, s in enumerate(jmap.stage_ids())}
+        rows = _rate_rows(exits, ["stage", "touchpoint"])
+        section["by_stage_exit"] = sorted(rows, key=lambda r: order.get(str(r["stage"]), len(order)))
+    else:
+        section["by_stage_exit"] = []
+    if by is not None:
+        from journeymap.engine.segments import segment_comparison
+
+        section["by_segment"] = segment_comparison(con, jmap, by, ["churn"], churn=definition, events=events)
+    return section
