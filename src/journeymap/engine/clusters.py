@@ -1,0 +1,207 @@
+"""Data-driven segments: k-means clusters of customers by journey features, in words.
+
+Features per customer (computed in the engine): how often they did each of the most
+widespread events, the share of their events on each channel, journey length (events)
+and duration (days), and — with a map — whether they reached each stage.  Counts and
+durations enter as log(1 + x); every feature is standardised.  k-means is SciPy's
+``kmeans2`` (k-means++ start, fixed seed, best of several starts); k, when not given,
+is the one with the best silhouette (2…8) on a sample.  Each cluster is described by
+the features whose mean differs most from the rest of the customers, in standard
+deviations, written as plain words ("does pricing_page_view 3.1× as often",
+"82 % of events via webinar").  Above ``max_customers`` the clustering runs on a
+random sample of that size (sizes are reported for the sample).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+from scipy.cluster.vq import kmeans2
+
+from journeymap.engine.features import (
+    channel_share_columns,
+    channels,
+    event_count_columns,
+    event_names,
+    journey_base,
+    slug,
+)
+from journeymap.engine.touchpoints import assign_touchpoints
+from journeymap.model.document import JourneyMap
+
+
+@dataclass
+class ClusterResult:
+    k: int
+    silhouette: float | None
+    summaries: list[dict[str, object]]
+    assignments: pa.Table  # customer_id, segment ("cluster 1", ...)
+
+
+@dataclass(frozen=True)
+class _Feature:
+    column: str
+    kind: str  # count | share | size | days | stage
+    label: str
+
+
+def _feature_table(con: ibis.BaseBackend, events: ir.Table, jmap: JourneyMap | None,
+                   top_events: int) -> tuple[ir.Table, list[_Feature]]:
+    names = event_names(con)
+    reach = (events.group_by("event_id").aggregate(c=events.customer_id.nunique())
+             .order_by(ibis.desc("c"), "event_id").limit(top_events).to_pyarrow().to_pylist())
+    top = [names[int(r["event_id"])] for r in reach]
+    feats = [_Feature(f"n_{slug(e)}", "count", e) for e in top]
+    table = journey_base(events).select("customer_id", "events", "journey_days")
+    counts = event_count_columns(events, names, [f.column for f in feats])
+    table = table.left_join(counts, "customer_id").drop("customer_id_right")
+    chans = channels(con, events)
+    feats += [_Feature(f"share_{slug(c)}", "share", c) for c in chans]
+    if chans:
+        table = table.left_join(channel_share_columns(events, chans), "customer_id").drop("customer_id_right")
+    feats += [_Feature("events", "size", "events"), _Feature("journey_days", "days", "journey")]
+    if jmap is not None:
+        tagged = assign_touchpoints(events, jmap, names)
+        stage_cols = {f"reached_{s.id}": tagged.count(where=tagged.stage == s.id) > 0 for s in jmap.stages}
+        table = table.left_join(tagged.group_by("customer_id").aggregate(**stage_cols), "customer_id") \
+            .drop("customer_id_right")
+        feats += [_Feature(f"reached_{s.id}", "stage", s.name) for s in jmap.stages]
+    return table, feats
+
+
+def _matrix(arrow: pa.Table, feats: list[_Feature]) -> tuple[np.ndarray, np.ndarray]:
+    raw = np.column_stack([
+        np.asarray(arrow.column(f.column).cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False))
+        for f in feats
+    ])
+    model = raw.copy()
+    for j, f in enumerate(feats):
+        if f.kind in ("count", "size", "days"):
+            model[:, j] = np.log1p(np.maximum(raw[:, j], 0))
+    sd = model.std(axis=0)
+    model = (model - model.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return raw, model
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int, starts: int = 4) -> np.ndarray:
+    best, best_inertia = None, np.inf
+    for s in range(starts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # kmeans2 warns about an empty cluster; we drop them
+            centroids, labels = kmeans2(x, k, minit="++", seed=seed + s)
+        inertia = float(((x - centroids[labels]) ** 2).sum())
+        if inertia < best_inertia:
+            best, best_inertia = labels, inertia
+    assert best is not None
+    _, dense = np.unique(best, return_inverse=True)  # renumber without empty clusters
+    return dense.astype(np.int64)
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray) -> float | None:
+    """Mean silhouette coefficient (Euclidean), None for fewer than two clusters."""
+    ks = np.unique(labels)
+    if len(ks) < 2:
+        return None
+    sq = (x * x).sum(axis=1)
+    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0))
+    n = len(x)
+    a = np.zeros(n)
+    b = np.full(n, np.inf)
+    for k in ks:
+        members = labels == k
+        size = members.sum()
+        mean_to_k = d[:, members].sum(axis=1)
+        a = np.where(members, mean_to_k / np.maximum(size - 1, 1), a)
+        b = np.where(members, b, np.minimum(b, mean_to_k / size))
+    sizes = np.bincount(labels)[labels]
+    s = np.where(sizes > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(s.mean())
+
+
+def _describe(feat: _Feature, inside: float, rest: float, did: tuple[float, float]) -> str:
+    if feat.kind == "share":
+        return f"{inside:.0%} of events via {feat.label} (rest {rest:.0%})"
+    if feat.kind == "stage":
+        return f"{inside:.0%} reach {feat.label} (rest {rest:.0%})"
+    if feat.kind == "size":
+        return f"{inside:.0f} events per customer (rest {rest:.0f})"
+    if feat.kind == "days":
+        return f"journeys last {inside:.0f} days (rest {rest:.0f})"
+    if rest >= 0.1 and inside >= 0.1 and max(inside, rest) / min(inside, rest) >= 1.5 and max(did) > 0.9:
+        if inside >= rest:
+            return f"does {feat.label} {inside / rest:.1f}× as often ({inside:.1f} vs {rest:.1f} per customer)"
+        return f"does {feat.label} {1 - inside / rest:.0%} less often ({inside:.1f} vs {rest:.1f} per customer)"
+    return f"{did[0]:.0%} did {feat.label} (rest {did[1]:.0%})"
+
+
+def fit_clusters(
+    con: ibis.BaseBackend,
+    k: int | None = None,
+    *,
+    jmap: JourneyMap | None = None,
+    events: ir.Table | None = None,
+    max_customers: int = 50_000,
+    top_events: int = 30,
+    seed: int = 7,
+    describe: int = 3,
+) -> ClusterResult:
+    events = events if events is not None else con.table("event_log")
+    table, feats = _feature_table(con, events, jmap, top_events)
+    n_all = int(table.count().to_pyarrow().as_py())
+    if n_all > max_customers:
+        table = table.sample(max_customers / n_all, seed=seed)
+    arrow = table.order_by("customer_id").to_pyarrow()
+    raw, x = _matrix(arrow, feats)
+    if len(x) < 4:
+        labels = np.zeros(len(x), dtype=np.int64)
+        chosen, score = 1, None
+    else:
+        rng = np.random.default_rng(seed)
+        sample = rng.choice(len(x), size=min(len(x), 2000), replace=False)
+        candidates = [k] if k is not None else list(range(2, min(8, len(x) - 1) + 1))
+        best: tuple[float, int, np.ndarray] | None = None
+        for kk in candidates:
+            labels_k = _kmeans(x, kk, seed)
+            s = silhouette(x[sample], labels_k[sample])
+            if best is None or (s is not None and s > best[0]):
+                best = (s if s is not None else -1.0, kk, labels_k)
+        assert best is not None
+        score, labels = best[0], best[2]
+        chosen = int(labels.max()) + 1
+    summaries = []
+    sd = raw.std(axis=0)
+    for c in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = labels == c
+        inside, rest = raw[members].mean(axis=0), raw[~members].mean(axis=0) if (~members).any() else raw.mean(axis=0)
+        effect = (inside - rest) / np.where(sd > 0, sd, 1.0)
+        order = np.argsort(-np.abs(effect))[:describe]
+        did_in, did_rest = (raw[members] > 0).mean(axis=0), (raw[~members] > 0).mean(axis=0) \
+            if (~members).any() else (raw > 0).mean(axis=0)
+        features = [{"feature": feats[j].column, "kind": feats[j].kind, "value": float(inside[j]),
+                     "rest_value": float(rest[j]), "effect": float(effect[j]),
+                     "text": _describe(feats[j], float(inside[j]), float(rest[j]),
+                                       (float(did_in[j]), float(did_rest[j])))} for j in order]
+        summaries.append({
+            "cluster": f"cluster {c + 1}", "customers": int(members.sum()),
+            "share": float(members.mean()), "description": "; ".join(f["text"] for f in features),  # type: ignore[misc]
+            "features": features,
+        })
+    assignments = pa.table({"customer_id": arrow.column("customer_id"),
+                            "segment": pa.array([f"cluster {int(c) + 1}" for c in labels], pa.string())})
+    return ClusterResult(chosen, score if len(x) >= 4 else None, summaries, assignments)
+
+
+def clusters(con: ibis.BaseBackend, k: int | None = None, **options: object) -> list[dict[str, object]]:
+    """Cluster summaries: ``[{cluster, customers, share, description, features}]``."""
+    return fit_clusters(con, k, **options).summaries  # type: ignore[arg-type]
+
+
+def cluster_table(result: ClusterResult) -> ir.Table:
+    """The clusters as a ``(customer_id, segment)`` table, usable as ``by=`` of
+    :func:`journeymap.engine.segments.segment_comparison`."""
+    return ibis.memtable(result.assignments)
