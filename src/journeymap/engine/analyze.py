@@ -1,0 +1,270 @@
+"""``analyze``: every journey analysis of one map, as one JSON-ready dict.
+
+:func:`analyze_map` selects the events in scope, builds the journey table once (one
+window pass, stored as a temp table) and then runs each *section* — a function
+``(Analysis) -> value`` registered in :data:`SECTIONS` — on it.  Other parts of
+journeymap add sections (segments, churn, cohorts, feedback, attribution, ...) with
+:func:`register_section`; the keys of DESIGN.md §3.3 are always present.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs
+from journeymap.engine.journeys import (
+    JourneyOptions,
+    Scope,
+    ScopeError,
+    ScopeInfo,
+    drop_materialized,
+    event_names,
+    journey_table,
+    materialize,
+    scoped_events,
+)
+from journeymap.engine.paths import loops, path_variants
+from journeymap.engine.stages import Reach, decay_points, stage_funnel
+from journeymap.engine.transitions import transitions
+from journeymap.model.document import JourneyMap
+from journeymap.progress import Progress, report
+
+
+@dataclass
+class Analysis:
+    """What every section reads: the map, the events in scope, the journey table."""
+
+    con: ibis.BaseBackend
+    jmap: JourneyMap
+    names: Mapping[int, str]
+    events: ir.Table
+    journeys: ir.Table
+    info: ScopeInfo
+    scope: Scope
+    options: JourneyOptions
+    funnel: FunnelSpec
+    by: str | None = None
+    groups: ir.Table | None = None
+    top_paths: int = 20
+    path_steps: int = 6
+    reach: Reach = "furthest"
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+Section = Callable[[Analysis], Any]
+SECTIONS: dict[str, Section] = {}
+
+
+def register_section(name: str, fn: Section) -> None:
+    """Add (or replace) the section ``name`` of the analyze output."""
+    SECTIONS[name] = fn
+
+
+def rows(expr: ir.Table) -> list[dict[str, Any]]:
+    """An Ibis table's rows as dicts (through Arrow; small results only)."""
+    table: pa.Table = expr.to_pyarrow()
+    return table.to_pylist()
+
+
+def _totals(a: Analysis) -> dict[str, int]:
+    if "totals" not in a.cache:
+        e = a.events
+        got = rows(e.aggregate(events=e.count(), customers=e.customer_id.nunique()))[0]
+        a.cache["totals"] = {k: int(v or 0) for k, v in got.items()}
+    return a.cache["totals"]  # type: ignore[no-any-return]
+
+
+def map_section(a: Analysis) -> dict[str, Any]:
+    return {"id": a.jmap.id, "title": a.jmap.title, "type": a.jmap.type.value}
+
+
+def scope_section(a: Analysis) -> dict[str, Any]:
+    totals = _totals(a)
+    s = a.scope
+    return {
+        "events": totals["events"], "customers": totals["customers"],
+        "persona_segment": a.jmap.persona.segment if s.persona else None,
+        "segment": s.segment, "segment_customers": a.info.segment_customers,
+        "since": _iso(s.since), "until": _iso(s.until), "channels": list(s.channels),
+        "unit": a.options.unit, "notices": list(a.info.notices),
+    }
+
+
+def stages_section(a: Analysis) -> list[dict[str, Any]]:
+    names = {s.id: s.name for s in a.jmap.stages}
+    out = rows(stage_funnel(a.journeys, a.jmap, reach=a.reach))
+    for r in out:
+        r.pop("group")
+        r["id"] = r.pop("stage")
+        r["name"] = names[r["id"]]
+        r["touchpoints"] = [t.id for t in a.jmap.touchpoints_of(r["id"])]
+    return out
+
+
+def touchpoints_section(a: Analysis) -> list[dict[str, Any]]:
+    j = a.journeys
+    got = {r["touchpoint"]: r for r in rows(j.group_by("touchpoint").aggregate(
+        events=j.count(), customers=j.customer_id.nunique()))}
+    total = _totals(a)["customers"] or 1
+    out = []
+    for tp in a.jmap.touchpoints:
+        r = got.get(tp.id, {})
+        n = int(r.get("customers", 0))
+        out.append({"id": tp.id, "name": tp.name, "stage": tp.stage, "channel": tp.channel,
+                    "events": int(r.get("events", 0)), "customers": n, "share": n / total})
+    return out
+
+
+def transitions_section(a: Analysis) -> list[dict[str, Any]]:
+    return rows(transitions(a.journeys, "touchpoint", jmap=a.jmap))
+
+
+def stage_transitions_section(a: Analysis) -> list[dict[str, Any]]:
+    return rows(transitions(a.journeys, "stage", jmap=a.jmap, collapse=True))
+
+
+def paths_section(a: Analysis) -> list[dict[str, Any]]:
+    return rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths, jmap=a.jmap))
+
+
+def loops_section(a: Analysis) -> list[dict[str, Any]]:
+    return rows(loops(a.journeys, jmap=a.jmap))
+
+
+def funnel_section(a: Analysis) -> list[dict[str, Any]]:
+    steps = rows(funnel(a.journeys, a.funnel, jmap=a.jmap, names=a.names))
+    went: dict[int, list[dict[str, Any]]] = {}
+    for r in rows(funnel_dropoffs(a.journeys, a.funnel, jmap=a.jmap, names=a.names)):
+        went.setdefault(r["index"], []).append({"to": r["next"], "customers": r["customers"]})
+    for r in steps:
+        r["dropped_next"] = went.get(r["index"], [])
+    return steps
+
+
+def decay_section(a: Analysis) -> list[dict[str, Any]]:
+    out = rows(decay_points(a.journeys, a.jmap))
+    for r in out:
+        r.pop("group")
+    return out
+
+
+def by_section(a: Analysis) -> dict[str, Any] | None:
+    if a.groups is None:
+        return None
+    stages = rows(stage_funnel(a.journeys, a.jmap, groups=a.groups, reach=a.reach))
+    decays = rows(decay_points(a.journeys, a.jmap, groups=a.groups))
+    groups: dict[str, dict[str, Any]] = {}
+    for r in stages:
+        groups.setdefault(r.pop("group"), {"stages": [], "decay_points": [], "funnel": []})[
+            "stages"].append({"id": r.pop("stage"), **r})
+    for r in decays:
+        groups.setdefault(r.pop("group"), {"stages": [], "decay_points": [], "funnel": []})[
+            "decay_points"].append(r)
+    for name, g in groups.items():
+        members = a.groups.filter(a.groups.group == name).select("customer_id")
+        g["funnel"] = rows(funnel(a.journeys.semi_join(members, "customer_id"), a.funnel,
+                                  jmap=a.jmap, names=a.names))
+    return {"attribute": a.by, "groups": groups}
+
+
+def unmatched_section(a: Analysis, examples: int = 5) -> dict[str, Any]:
+    """Events in scope that no touchpoint matches: how many, and the most frequent."""
+    e, j = a.events, a.journeys
+    all_ids = e.group_by("event_id").aggregate(n=e.count())
+    hit = j.group_by("event_id").aggregate(m=j.count())
+    diff = all_ids.left_join(hit, "event_id").select(
+        "event_id", left=all_ids.n - hit.m.fill_null(0))
+    diff = diff.filter(diff.left > 0).order_by(ibis.desc("left"), "event_id")
+    got = rows(diff)
+    total = sum(int(r["left"]) for r in got)
+    return {
+        "events": total,
+        "share": total / (_totals(a)["events"] or 1),
+        "examples": [{"event": a.names.get(int(r["event_id"]), str(r["event_id"])),
+                      "events": int(r["left"])} for r in got[:examples]],
+    }
+
+
+def _empty(a: Analysis) -> list[Any]:
+    return []
+
+
+for _name, _fn in (
+    ("map", map_section), ("scope", scope_section), ("stages", stages_section),
+    ("touchpoints", touchpoints_section), ("transitions", transitions_section),
+    ("stage_transitions", stage_transitions_section), ("paths", paths_section),
+    ("loops", loops_section), ("funnel", funnel_section), ("decay_points", decay_section),
+    ("by", by_section), ("pain_points", _empty), ("segments", _empty),
+    ("unmatched", unmatched_section),
+):
+    register_section(_name, _fn)
+
+
+def group_table(con: ibis.BaseBackend, attribute: str) -> ir.Table:
+    """``customer_id, group``: customers split by the value of ``attribute``."""
+    customers = con.table("customers")
+    if attribute not in customers.columns or attribute in ("customer_id", "_ingest_id"):
+        known = ", ".join(c for c in customers.columns if c not in ("customer_id", "_ingest_id"))
+        raise ScopeError(f"--by {attribute}: no such customer attribute (known: {known or 'none'})")
+    col = customers[attribute].cast("string").fill_null("(none)")
+    return customers.select("customer_id", group=col)
+
+
+def stage_funnel_spec(jmap: JourneyMap) -> FunnelSpec:
+    """The default funnel: the map's stages in order (loose, no window)."""
+    return FunnelSpec(tuple(jmap.stage_ids()), level="stage")
+
+
+def analyze_map(
+    con: ibis.BaseBackend,
+    jmap: JourneyMap,
+    *,
+    segment: str | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    channels: tuple[str, ...] = (),
+    persona: bool = True,
+    options: JourneyOptions = JourneyOptions(),
+    funnel_spec: FunnelSpec | None = None,
+    by: str | None = None,
+    top_paths: int = 20,
+    path_steps: int = 6,
+    reach: Reach = "furthest",
+    sections: tuple[str, ...] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Analyse ``jmap`` on the data behind ``con`` (any Ibis backend with the store's
+    tables); the result has the keys of DESIGN.md §3.3 and those of extra sections."""
+    scope = Scope(segment=segment, since=since, until=until, channels=channels, persona=persona)
+    names = event_names(con)
+    report(progress, "selecting events", 0, 2)
+    events, info = scoped_events(con, jmap, scope)
+    groups = group_table(con, by) if by else None
+    report(progress, "selecting events", 1, 2)
+    journeys = materialize(con, journey_table(events, jmap, names, options))
+    report(progress, "selecting events", 2, 2)
+    analysis = Analysis(con=con, jmap=jmap, names=names, events=events, journeys=journeys,
+                        info=info, scope=scope, options=options,
+                        funnel=funnel_spec or stage_funnel_spec(jmap), by=by, groups=groups,
+                        top_paths=top_paths, path_steps=path_steps, reach=reach)
+    wanted = [s for s in SECTIONS if sections is None or s in sections]
+    out: dict[str, Any] = {}
+    try:
+        for i, name in enumerate(wanted):
+            report(progress, "analysing", i, len(wanted))
+            out[name] = SECTIONS[name](analysis)
+        report(progress, "analysing", len(wanted), len(wanted))
+    finally:
+        drop_materialized(con, journeys)
+    return out
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

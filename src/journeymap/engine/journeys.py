@@ -1,0 +1,208 @@
+"""The events an analysis looks at, and the journey table every analysis reads.
+
+Two steps, both plain Ibis so the same code runs on DuckDB and on Spark:
+
+1. :func:`scoped_events` — ``event_log`` narrowed to the customers and the time range
+   asked for (the map's persona segment, a ``--segment`` rule on customer attributes,
+   ``since``/``until``, channels).
+2. :func:`journey_table` — those events with their touchpoint and stage (by the map's
+   match rules), the journey unit (customer or session), and one window pass over each
+   unit's ordered events: position ``seq``, the previous and next step and the time to
+   the next one.  :func:`materialize` stores it once per analysis (a temp table), so
+   transitions, paths, funnels and the stage funnel are cheap aggregates on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.sessions import DEFAULT_GAP, sessionize
+from journeymap.engine.touchpoints import assign_touchpoints
+from journeymap.errors import JourneymapError
+from journeymap.model.document import JourneyMap
+from journeymap.model.rules import parse_rule
+
+Unit = Literal["customer", "session"]
+_names = count()
+
+
+class ScopeError(JourneymapError):
+    """A segment rule or date range cannot be applied to this data."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which events an analysis covers.
+
+    ``segment`` is a rule on customer attributes (``segment == 'SME'``) applied on top
+    of the map's persona segment (``persona=False`` ignores the persona).  ``since`` is
+    inclusive, ``until`` exclusive; a date means its midnight UTC.
+    """
+
+    segment: str | None = None
+    since: dt.date | dt.datetime | None = None
+    until: dt.date | dt.datetime | None = None
+    channels: tuple[str, ...] = ()
+    persona: bool = True
+
+
+@dataclass(frozen=True)
+class JourneyOptions:
+    """How events become journeys: the unit (customer or session) and the session rule."""
+
+    unit: Unit = "customer"
+    session_gap: dt.timedelta = DEFAULT_GAP
+    session_column: bool = False  # use the data's session_id instead of the inactivity gap
+
+
+@dataclass
+class ScopeInfo:
+    """What the scope selected: notices for the user (never silent)."""
+
+    segment_customers: int | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def event_names(con: ibis.BaseBackend) -> dict[int, str]:
+    """The store's event-name dictionary, id → name (small: one row per event name)."""
+    rows = con.table("event_names").select("event_id", "event").to_pyarrow().to_pylist()
+    return {int(r["event_id"]): str(r["event"]) for r in rows}
+
+
+def customers_matching(con: ibis.BaseBackend, rule: str) -> ir.Table:
+    """``customer_id`` of the customers whose attributes satisfy ``rule``."""
+    customers = con.table("customers")
+    try:
+        predicate = compile_rule(parse_rule(rule), table_resolver(customers, json_column=None))
+    except UnknownFieldError as exc:
+        raise ScopeError(f"segment '{rule}': {exc}") from None
+    return customers.filter(predicate).select("customer_id")
+
+
+def _as_timestamp(value: dt.date | dt.datetime) -> ir.TimestampScalar:
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return ibis.literal(value, type="timestamp")
+
+
+def scoped_events(
+    con: ibis.BaseBackend, jmap: JourneyMap | None, scope: Scope = Scope()
+) -> tuple[ir.Table, ScopeInfo]:
+    """``event_log`` rows in ``scope`` (persona segment, segment rule, dates, channels)."""
+    events = con.table("event_log")
+    info = ScopeInfo()
+    if scope.since is not None and scope.until is not None and scope.since >= scope.until:
+        raise ScopeError(f"--since {scope.since} is not before --until {scope.until}")
+    if scope.since is not None:
+        events = events.filter(events.timestamp >= _as_timestamp(scope.since))
+    if scope.until is not None:
+        events = events.filter(events.timestamp < _as_timestamp(scope.until))
+    if scope.channels:
+        events = events.filter(events.channel.isin(list(scope.channels)))
+    rules: list[str] = []
+    if scope.persona and jmap is not None and jmap.persona.segment:
+        try:
+            customers_matching(con, jmap.persona.segment)
+            rules.append(jmap.persona.segment)
+        except ScopeError as exc:
+            info.notices.append(f"persona segment not applied — {exc}; showing all customers")
+    if scope.segment:
+        rules.append(scope.segment)
+    for rule in rules:
+        selected = customers_matching(con, rule)
+        events = events.semi_join(selected, "customer_id")
+    if rules:
+        selected = customers_matching(con, rules[0])
+        for rule in rules[1:]:
+            selected = selected.semi_join(customers_matching(con, rule), "customer_id")
+        info.segment_customers = int(selected.count().to_pyarrow().as_py())
+    return events, info
+
+
+def journey_table(
+    events: ir.Table,
+    jmap: JourneyMap | None,
+    names: Mapping[int, str],
+    options: JourneyOptions = JourneyOptions(),
+    *,
+    matched_only: bool = True,
+) -> ir.Table:
+    """One row per step of a journey, with the window columns every analysis needs.
+
+    Columns: ``customer_id``, ``unit`` (the customer, or ``customer#session``),
+    ``timestamp``, ``event_id``, ``channel``, ``touchpoint``, ``stage``,
+    ``stage_index`` (the stage's position in the map), ``seq`` (1-based position in the
+    unit), ``prev_touchpoint``, ``next_touchpoint``, ``prev_event_id``, ``next_event_id``,
+    ``next_seconds`` (to the next step; null at the end).  Without a map, every event
+    is a step named by its event name.  ``matched_only`` drops events no touchpoint
+    matches (count them with :func:`journeymap.engine.analyze.unmatched_section`).
+    """
+    if jmap is not None:
+        tagged = assign_touchpoints(events, jmap, names)
+        if matched_only:
+            tagged = tagged.filter(tagged.touchpoint.notnull())
+        order = {s.id: i for i, s in enumerate(jmap.stages)}
+        stage_index = tagged.stage.cases(*order.items(), else_=None) if order else ibis.null()
+        tagged = tagged.mutate(stage_index=stage_index.cast("int32"))
+    else:
+        label = events.event_id.cases(*sorted(names.items()), else_=events.event_id.cast("string"))
+        tagged = events.mutate(touchpoint=label, stage=ibis.null().cast("string"),
+                               stage_index=ibis.null().cast("int32"))
+    tagged = tagged.select("customer_id", "timestamp", "event_id", "channel", "session_id",
+                           "touchpoint", "stage", "stage_index")
+    if options.unit == "session":
+        tagged = sessionize(tagged, gap=options.session_gap, use_column=options.session_column)
+        unit = tagged.customer_id.concat("#", tagged.session.cast("string"))
+    else:
+        unit = tagged.customer_id
+    tagged = tagged.mutate(unit=unit)
+    w = ibis.window(group_by="unit", order_by=["timestamp", "event_id"])
+    out = tagged.mutate(
+        seq=(ibis.row_number().over(w) + 1).cast("int64"),
+        prev_touchpoint=tagged.touchpoint.lag().over(w),
+        next_touchpoint=tagged.touchpoint.lead().over(w),
+        # lag/lead can be null at the edges: widen the types so that a table made from
+        # this expression does not inherit event_log's NOT NULL constraints.
+        prev_event_id=tagged.event_id.lag().over(w).cast("int64"),
+        next_event_id=tagged.event_id.lead().over(w).cast("int64"),
+        next_timestamp=tagged.timestamp.lead().over(w).cast("timestamp"),
+    )
+    out = out.mutate(next_seconds=_seconds(out.timestamp, out.next_timestamp))
+    return out.drop("next_timestamp", "session_id")
+
+
+def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64")
+
+
+def seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    """``end - start`` in seconds (a float; null if either is null)."""
+    return _seconds(start, end)
+
+
+def materialize(con: ibis.BaseBackend, expr: ir.Table, prefix: str = "jm_journeys") -> ir.Table:
+    """Compute ``expr`` once into a temporary table and return it (dropped with the
+    connection).  Backends without temp tables get a cached view of the result."""
+    name = f"{prefix}_{next(_names)}"
+    try:
+        return con.create_table(name, expr, temp=True)
+    except (NotImplementedError, TypeError):  # backend without temporary tables
+        return expr.cache()
+
+
+def drop_materialized(con: ibis.BaseBackend, table: ir.Table) -> None:
+    """Drop a table made by :func:`materialize` (frees memory early)."""
+    name = table.get_name()
+    if name.startswith("jm_"):
+        con.drop_table(name, force=True)
+
