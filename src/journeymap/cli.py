@@ -233,6 +233,8 @@ def render(map_ref: str, workspace: Path, out_path: Path) -> None:
 
 def _register_area_commands() -> None:
     """Commands defined in journeymap.commands.<area> (one line per command)."""
+    from journeymap.commands.discover import discover; main.add_command(discover)  # noqa: E702
+    from journeymap.commands.segments import segments; main.add_command(segments)  # noqa: E702
 
 
 _register_area_commands()
