@@ -1,0 +1,183 @@
+"""Which charts a map gets, built from its view: each only when its data is there."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from journeymap.render.charts import (
+    GREY,
+    EmotionSeries,
+    FunnelStep,
+    TrendPoint,
+    compare_chart,
+    emotion_chart,
+    funnel_chart,
+    sankey_chart,
+    trend_chart,
+)
+from journeymap.render.metrics import metric, rows
+from journeymap.render.view import MapView
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    caption: str
+    svg: str
+
+
+def _emotion_series(view: MapView, name: str, color: str | None = None,
+                    align: list[str] | None = None) -> EmotionSeries:
+    stages = {s.stage.id: s for s in view.stages}
+    order = align or [s.stage.id for s in view.stages]
+    pts = [stages[i].emotion if i in stages else None for i in order]
+    series = EmotionSeries(
+        name, [p.value if p else None for p in pts], [bool(p and p.measured) for p in pts],
+        [p.n if p else None for p in pts], [p.low if p else None for p in pts],
+        [p.high if p else None for p in pts], [p.label if p else "" for p in pts],
+    )
+    if color:
+        series.color = color
+    return series
+
+
+def _aligned(view: MapView, other: MapView) -> list[str]:
+    """``other``'s stage ids in ``view``'s order: same id, else same position."""
+    ids = {s.stage.id for s in other.stages}
+    out = []
+    for i, s in enumerate(view.stages):
+        if s.stage.id in ids:
+            out.append(s.stage.id)
+        else:
+            out.append(other.stages[i].stage.id if i < len(other.stages) else "")
+    return out
+
+
+def emotion(view: MapView, current: MapView | None = None) -> Chart | None:
+    if not any(s.emotion.value is not None for s in view.stages):
+        return None
+    names = [s.stage.name for s in view.stages]
+    series = [_emotion_series(view, view.jmap.title)]
+    caption = ("Filled points are measured (whisker: 95 % interval, n: answers); hollow points on "
+               "dashed lines are assumptions.")
+    if current is not None:
+        series = [_emotion_series(current, f"Current: {current.jmap.title}", GREY, _aligned(view, current)),
+                  _emotion_series(view, f"Future: {view.jmap.title}")]
+        caption = "Current state (grey) against the future state this map aims for. " + caption
+    return Chart("emotion", "Emotion curve", caption, emotion_chart(names, series))
+
+
+def funnel(view: MapView) -> Chart | None:
+    steps = rows(view.analysis.get("funnel"))
+    if not steps:
+        return None
+    names = {s.stage.id: s.stage.name for s in view.stages}
+    order = [str(r.get("step")) for r in steps]
+    transitions = rows(view.analysis.get("transitions"))
+    out = []
+    for i, r in enumerate(steps):
+        step = str(r.get("step"))
+        nxt = order[i + 1] if i + 1 < len(order) else None
+        dropped = rows(r.get("dropped_next")) or [t for t in transitions if str(t.get("from")) == step]
+        went = sorted(((_node_name(view, str(t.get("to"))), int(t.get("customers") or t.get("count") or 0))
+                       for t in dropped if str(t.get("to")) not in (nxt, step)),
+                      key=lambda x: -x[1])
+        out.append(FunnelStep(names.get(step, view.stage_name(step)), int(r.get("customers") or 0), went))
+    basis = str(view.analysis.get("funnel_basis") or "customers completing each step")
+    return Chart("funnel", "Funnel and drop-off", f"Customers at each step ({basis}); between "
+                 "steps: the share that continues, how many left and where they went.",
+                 funnel_chart(out, basis=basis))
+
+
+def _node_name(view: MapView, ref: str) -> str:
+    return {"START": "Start", "END": "Left the journey"}.get(ref, view.stage_name(ref))
+
+
+def sankey(view: MapView) -> Chart | None:
+    """Stage to stage (with START and END) when the analysis has it, else touchpoints."""
+    source = rows(view.analysis.get("stage_transitions")) or rows(view.analysis.get("transitions"))
+    transitions = [t for t in source if t.get("from") and t.get("to")]
+    if not transitions:
+        return None
+    col: dict[str, int] = {}
+    for s in view.stages:
+        col[s.stage.id] = s.index + 1
+        for t in s.touchpoints:
+            col[t.tp.id] = s.index + 1
+    col["START"] = 0
+    last = len(view.stages) + 1
+    links = [(str(t["from"]), str(t["to"]), int(t.get("customers") or t.get("count") or 0)) for t in transitions]
+    ids = {x for s, t, _ in links for x in (s, t)}
+    columns: list[list[str]] = [[] for _ in range(last + 1)]
+    order = {x: i for i, x in enumerate(
+        [s.stage.id for s in view.stages] + [t.tp.id for s in view.stages for t in s.touchpoints])}
+    for x in sorted(ids, key=lambda x: (order.get(x, 10**6), x)):
+        columns[col.get(x, last)].append(x)
+    labels = {x: _node_name(view, x) for x in ids}
+    stage_ids = {s.stage.id for s in view.stages}
+    kind = "touchpoints" if any(x in col and x not in stage_ids | {"START"} for x in ids) else "stages"
+    return Chart("sankey", f"Paths between {kind}", "Each band is customers moving forward from one "
+                 f"{kind[:-1]} to the next; nodes sit in their stage's column.",
+                 sankey_chart([c for c in columns if c], labels, links, title=kind))
+
+
+def trend(view: MapView) -> Chart | None:
+    fb = view.analysis.get("feedback")
+    raw = rows(fb.get("trend")) if isinstance(fb, Mapping) else []
+    if isinstance(fb, Mapping) and isinstance(fb.get("periods"), Mapping):
+        raw += [{**k, "metric": m, "period": period}
+                for period, block in fb["periods"].items() if period != "(none)" and isinstance(block, Mapping)
+                for m, k in (block.get("journey") or {}).items() if isinstance(k, Mapping)]
+    raw = raw or rows(view.analysis.get("kpi_trend"))
+    series: dict[str, list[TrendPoint]] = {}
+    for r in raw:
+        m = metric(r)
+        if m is None or r.get("period") is None:
+            continue
+        series.setdefault(str(r.get("metric")), []).append(TrendPoint(str(r["period"]), m.value, m.n, m.low, m.high))
+    series = {k: sorted(v, key=lambda p: p.period) for k, v in series.items() if len(v) > 1}
+    if not series:
+        return None
+    targets: dict[str, float] = {}
+    kpis = [k for s in view.jmap.stages for k in s.lanes.kpis if k.touchpoint is None]
+    kpis += [k for s in view.jmap.stages for k in s.lanes.kpis]
+    for k in kpis:
+        if k.target is not None:
+            targets.setdefault(k.metric, k.target)
+    return Chart("trend", "KPI trend", "Monthly value of each feedback KPI of this persona with its 95 % band; "
+                 "dashed green: the map's target.", trend_chart(series, targets))
+
+
+def segments(view: MapView, compare: MapView | None = None) -> Chart | None:
+    names = [s.stage.name for s in view.stages]
+    if compare is not None:
+        ids = _aligned(view, compare)
+        theirs = {s.stage.id: s.share for s in compare.stages}
+        return Chart("compare", "Side by side", f"Stage by stage against “{compare.jmap.title}” (stages aligned "
+                     "by id, else by position); differences of 5 points or more highlighted.",
+                     compare_chart(names, (compare.jmap.persona.name, [theirs.get(i) for i in ids]),
+                                   (view.jmap.persona.name, [s.share for s in view.stages])))
+    segs = rows(view.analysis.get("segments"))
+    if len(segs) < 2:
+        return None
+    series = []
+    for seg in segs[:2]:
+        by = {str(r.get("id") or r.get("stage")): r for r in rows(seg.get("stages"))}
+        values = []
+        for s in view.stages:
+            r = by.get(s.stage.id, {})
+            share = r.get("share")
+            if share is None and r.get("customers") is not None and seg.get("customers"):
+                share = r["customers"] / seg["customers"]
+            values.append(float(share) if isinstance(share, (int, float)) else None)
+        series.append((str(seg.get("name") or seg.get("segment") or "segment"), values))
+    return Chart("segments", "Segments side by side", "Share of each segment's customers reaching each stage; "
+                 "differences of 5 points or more highlighted.", compare_chart(names, series[0], series[1]))
+
+
+def map_charts(view: MapView, *, compare: MapView | None = None, current: MapView | None = None) -> list[Chart]:
+    """Every chart the data supports, in reading order."""
+    found = [emotion(view, current), funnel(view), sankey(view), trend(view), segments(view, compare)]
+    return [c for c in found if c is not None]
