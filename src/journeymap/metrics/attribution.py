@@ -1,0 +1,130 @@
+"""Attribution of conversions (the map's goal event) to touchpoints and channels.
+
+A customer's journey is the sequence of their touchpoints (by the map's match rules)
+before their first conversion — or all of them if they never converted — with
+consecutive repeats of the same touchpoint counted once.  Rule-based models share each
+conversion among the converter's touches: first touch, last touch, linear, time decay
+(weight 2^(−age / half-life), age = time from touch to conversion) and position-based
+(40 % first, 40 % last, 20 % spread over the middle; 50/50 with two touches).
+The data-driven model is the Markov-chain removal effect (``markov.py``), of order 1 and
+higher.  Everything up to the transition counts runs in the engine as window queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymap.engine.touchpoints import assign_touchpoints
+from journeymap.metrics import markov
+from journeymap.metrics.common import event_names, num, only_persona, persona_customers
+from journeymap.model.document import JourneyMap
+
+HEURISTICS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+
+
+def _touches(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int], level: str) -> ir.Table:
+    """Collapsed touches (customer_id, timestamp, unit, pos, n, converted, conv_at)."""
+    persona, _ = persona_customers(con, jmap)
+    events = only_persona(con.table("event_log"), persona)
+    tagged = assign_touchpoints(events, jmap, event_names(con))
+    tagged = tagged.filter(tagged.touchpoint.notnull())
+    if level == "channel":
+        channel_of = {tp.id: tp.channel for tp in jmap.touchpoints}
+        unit = ibis.cases(*[(tagged.touchpoint == k, v) for k, v in channel_of.items()], else_=tagged.channel)
+    else:
+        unit = tagged.touchpoint
+    tagged = tagged.mutate(unit=unit)
+    conv = events.filter(events.event_id.isin(goal_ids)).group_by("customer_id") \
+        .aggregate(conv_at=lambda t: t.timestamp.min())
+    t = tagged.left_join(conv, "customer_id").select("customer_id", "timestamp", "event_id", "unit", "conv_at")
+    t = t.filter(t.conv_at.isnull() | (t.timestamp < t.conv_at))
+    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+    t = t.mutate(prev=t.unit.lag().over(w))
+    t = t.filter(t.prev.isnull() | (t.prev != t.unit))
+    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+    return t.mutate(pos=ibis.row_number().over(w) + 1, n=t.count().over(ibis.window(group_by="customer_id")),
+                    converted=t.conv_at.notnull())
+
+
+def _heuristics(t: ir.Table, half_life_days: float) -> dict[str, dict[str, float]]:
+    c = t.filter(t.converted)
+    age_days = (c.conv_at.epoch_seconds() - c.timestamp.epoch_seconds()) / 86400.0
+    decay = (ibis.literal(0.5) ** (age_days / half_life_days))
+    c = c.mutate(decay=decay)
+    c = c.mutate(decay_total=c.decay.sum().over(ibis.window(group_by="customer_id")))
+    middle = ibis.ifelse(c.n > 2, 0.2 / (c.n - 2).cast("float64"), 0.0)
+    ends = ibis.ifelse(c.n == 1, 1.0, ibis.ifelse(c.n == 2, 0.5, 0.4))
+    weights = c.mutate(
+        first_touch=(c.pos == 1).cast("float64"),
+        last_touch=(c.pos == c.n).cast("float64"),
+        linear=1.0 / c.n.cast("float64"),
+        time_decay=c.decay / c.decay_total,
+        position_based=ibis.ifelse((c.pos == 1) | (c.pos == c.n), ends, middle),
+    )
+    rows = weights.group_by("unit").aggregate(**{h: weights[h].sum() for h in HEURISTICS}) \
+        .to_pyarrow().to_pylist()
+    return {r["unit"]: {h: float(r[h] or 0.0) for h in HEURISTICS} for r in rows}
+
+
+def _transitions(t: ir.Table, order: int) -> dict[tuple[str, str], float]:
+    w = ibis.window(group_by="customer_id", order_by="pos")
+    state: ir.StringValue = t.unit
+    for k in range(1, order):
+        state = (t.unit.lag(k).over(w) + markov.SEP).fill_null("") + state
+    s = t.mutate(state=state)
+    s = s.mutate(nxt=s.state.lead().over(w))
+    to = ibis.ifelse(s.nxt.notnull(), s.nxt, ibis.ifelse(s.converted, markov.CONV, markov.NULL))
+    moves = s.select(frm=s.state, to=to)
+    starts = s.filter(s.pos == 1).select(frm=ibis.literal(markov.START), to=s.state)
+    both = moves.union(starts, distinct=False)
+    rows = both.group_by(["frm", "to"]).aggregate(n=both.count()).to_pyarrow().to_pylist()
+    return {(r["frm"], r["to"]): float(r["n"]) for r in rows}
+
+
+def attribution_section(con: ibis.BaseBackend, jmap: JourneyMap, *, orders: tuple[int, ...] = (1, 2),
+                        half_life_days: float = 7.0) -> dict[str, Any]:
+    """The ``attribution`` key of ``analyze --json``: conversions to the map's goal event
+    attributed to touchpoints and to channels by every model."""
+    goal = jmap.goal.event
+    if not goal:
+        return {"available": False, "reason": "the map's goal names no event (goal.event)"}
+    goal_ids = [i for i, n in event_names(con).items() if n == goal]
+    if not goal_ids:
+        return {"available": False, "reason": f"no stored event is named '{goal}'"}
+    out: dict[str, Any] = {"available": True, "goal_event": goal, "half_life_days": half_life_days,
+                           "orders": list(orders)}
+    for level in ("touchpoint", "channel"):
+        t = _touches(con, jmap, goal_ids, level)
+        totals = t.aggregate(customers=t.customer_id.nunique(),
+                             conversions=t.customer_id.nunique(where=t.converted)).to_pyarrow().to_pylist()[0]
+        conversions = float(totals["conversions"] or 0)
+        units: dict[str, dict[str, Any]] = {}
+        for unit, values in _heuristics(t, half_life_days).items():
+            units.setdefault(unit, {}).update({k: num(v, 3) for k, v in values.items()})
+        chains = {}
+        for order in orders:
+            transitions = _transitions(t, order)
+            if not transitions or conversions == 0:
+                continue
+            result = markov.removal_effects(transitions, order)
+            shares = markov.attribute(result.removal_effects, conversions)
+            chains[str(order)] = {"conversion_probability": num(result.conversion_probability, 6),
+                                  "states": result.states}
+            for unit, effect in result.removal_effects.items():
+                units.setdefault(unit, {})[f"markov_{order}"] = num(shares[unit], 3)
+                units[unit][f"removal_effect_{order}"] = num(effect, 6)
+        for values in units.values():
+            for h in HEURISTICS:
+                values.setdefault(h, 0.0)
+        key = "touchpoints" if level == "touchpoint" else "channels"
+        out[key] = dict(sorted(units.items()))
+        if level == "touchpoint":
+            out.update(customers=int(totals["customers"] or 0), conversions=int(conversions),
+                       conversion_rate=num(conversions / totals["customers"] if totals["customers"] else None),
+                       markov=chains)
+        else:
+            out["channel_markov"] = chains
+    return out
