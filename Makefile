@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt | $(VENV)/bin/python
-	$(PIP) install --quiet -c constraints.txt -e '.[test]'
+	$(PIP) install --quiet -c constraints.txt -e '.[test,spark]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -29,7 +29,8 @@ test: install-test
 	$(PY) -m pytest
 
 bench: install-test
-	$(PY) bench/run.py
+	$(PIP) install --quiet -c constraints.txt -e '.[bench]'
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 docs: install
 	$(PY) -m journeymap.docs_gen

@@ -39,6 +39,8 @@ def table_resolver(table: ir.Table, *, json_column: str | None = "properties") -
             return table[head]
         if head == json_column and json_column in columns:
             value: ir.Value = table[json_column]
+            if value.type().is_string():  # JSON kept as text (Spark): read it as JSON
+                value = value.cast("json")
             for key in rest:
                 value = value[key]  # type: ignore[index]
             sample = like[0] if isinstance(like, tuple) and like else like
