@@ -5,9 +5,10 @@ the first such event is the moment of churn) or by inactivity (no event in the l
 ``inactivity_days`` before ``as_of``, the end of the data by default: the moment of
 churn is the last event).  With inactivity, customers first seen less than
 ``inactivity_days`` before ``as_of`` are not yet judged and left out.
-``eligible_events`` narrows who is at risk to customers who did one of them (e.g.
-``subscription_renewed`` and ``subscription_cancelled``: those who reached the
-renewal decision).
+``eligible_events`` narrows who is at risk to customers who did one of them or the
+churn event (e.g. ``subscription_renewed``: with ``subscription_cancelled`` as the
+churn event, those who reached the renewal decision).  Events after ``as_of`` are
+ignored.
 
 :func:`churn_section` gives the churn rate, churn by segment (a segment comparison of
 the churn metric) and two tables of *where* customers were when they left, each row
@@ -74,6 +75,8 @@ def churn_flags(con: ibis.BaseBackend, events: ir.Table, definition: ChurnDefini
     """customer_id, churned (bool), churn_time (null when not churned) for every
     customer at risk under ``definition``."""
     names = event_names(con)
+    if definition.as_of is not None:
+        events = events.filter(events.timestamp <= ibis.literal(definition.as_of))
     base = journey_base(events)
     if definition.eligible_events:
         ids = _ids(names, definition.eligible_events)
