@@ -1,9 +1,8 @@
-"""Keyphrase features and weighted spherical k-means for themes (numpy + scipy only).
+"""Keyword features and clusters for themes (numpy + scipy only).
 
-Texts become TF-IDF rows over unigrams and bigrams of content words; clusters are found
-by spherical k-means (cosine), each distinct text weighted by how often it was said, and
-the number of clusters is chosen by the silhouette on a fixed sample.  Everything is
-seeded: the same texts give the same themes.
+Texts become TF-IDF rows over stemmed content words; clusters come from average-linkage
+hierarchical clustering on cosine distance, cut where the silhouette is best.  The same
+texts always give the same themes.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist, squareform
 
 STOPWORDS = frozenset("""
 a about above after again against all almost also am an and any are as at be because been
@@ -30,6 +31,7 @@ didn't doesn't don't eventually go going gone hi hello i'm it's i've like make m
 many may might must need never new next often ok okay put say said see seems set sure
 take thank thanks think told try tried two three way want went will won't yes
 """.split())
+SILHOUETTE_SLACK = 0.05  # relative
 _TOKEN = re.compile(r"[a-z][a-z0-9'+-]*[a-z0-9]|[a-z]")
 
 
@@ -42,13 +44,16 @@ def stem(word: str) -> str:
     """A light suffix stripper: import, imports, importing and imported are one term."""
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) >= 5 else word
 
 
-def terms(text: str, surface: dict[str, Counter[str]] | None = None) -> list[str]:
-    """Unigrams and bigrams of adjacent content words (bigrams within a clause), stemmed;
-    ``surface`` collects the words each term was written as."""
+def terms(text: str, surface: dict[str, Counter[str]] | None = None, *,
+          bigrams: bool = False) -> list[str]:
+    """Stemmed content words, and with ``bigrams`` pairs of adjacent ones within a
+    clause; ``surface`` collects the words each term was written as.  Themes use single
+    words: on short texts bigrams split one topic by its wording (measured on the demo)."""
     out: list[str] = []
     for clause in re.split(r"[.,;:!?()\n]+", text.lower()):
         words = [w for w in _TOKEN.findall(clause) if len(w) > 1]
@@ -61,7 +66,7 @@ def terms(text: str, surface: dict[str, Counter[str]] | None = None) -> list[str
             out.append(w)
             if surface is not None:
                 surface.setdefault(w, Counter())[word] += 1
-            if prev is not None:
+            if bigrams and prev is not None:
                 out.append(f"{prev[0]} {w}")
                 if surface is not None:
                     surface.setdefault(out[-1], Counter())[f"{prev[1]} {word}"] += 1
@@ -78,15 +83,14 @@ class Features:
 
 def tfidf(texts: Sequence[str], weights: np.ndarray, *, min_df: int = 2,
           max_df_share: float = 0.5, max_vocab: int = 5000) -> Features:
-    """TF-IDF (sublinear tf, smooth idf) of ``texts``; document frequencies count each
-    distinct text ``weights`` times."""
+    """TF-IDF (sublinear tf, smooth idf) of distinct ``texts``; ``weights`` (how often
+    each was said) matter for clustering, not for the vocabulary."""
     forms: dict[str, Counter[str]] = {}
     docs = [Counter(terms(t, forms)) for t in texts]
-    df: Counter[str] = Counter()
-    for doc, w in zip(docs, weights):
-        for term in doc:
-            df[term] += int(w)
-    total = float(weights.sum())
+    df: Counter[str] = Counter()  # over distinct texts: a dominant topic keeps its words
+    for doc in docs:
+        df.update(doc.keys())
+    total = float(len(docs))
     keep = [t for t, n in df.items() if n >= min_df and n <= max_df_share * total]
     keep.sort(key=lambda t: (-df[t], t))
     vocab = sorted(keep[:max_vocab])
@@ -112,78 +116,64 @@ def _dense(x: sparse.csr_matrix | np.ndarray) -> np.ndarray:
     return x.toarray() if sparse.issparse(x) else np.asarray(x)
 
 
-def spherical_kmeans(x: sparse.csr_matrix | np.ndarray, k: int, weights: np.ndarray,
-                     rng: np.random.Generator, *, n_init: int = 3,
-                     max_iter: int = 60) -> tuple[np.ndarray, np.ndarray, float]:
-    """(labels, unit centroids, weighted cosine objective); rows of ``x`` are unit length."""
-    n = x.shape[0]
-    best: tuple[np.ndarray, np.ndarray, float] | None = None
-    for _ in range(n_init):
-        # k-means++ seeding on cosine distance
-        first = rng.choice(n, p=weights / weights.sum())
-        centers = [_dense(x[first]).ravel()]
-        dist = np.clip(1.0 - _dense(x @ centers[0]).ravel(), 0, None)
-        for _c in range(1, k):
-            p = dist * weights
-            idx = rng.choice(n, p=p / p.sum()) if p.sum() > 0 else int(rng.integers(n))
-            centers.append(_dense(x[idx]).ravel())
-            dist = np.minimum(dist, np.clip(1.0 - _dense(x @ centers[-1]).ravel(), 0, None))
-        c = np.vstack(centers)
-        labels = np.full(n, -1)
-        for _it in range(max_iter):
-            sims = _dense(x @ c.T)
-            new = sims.argmax(axis=1)
-            if np.array_equal(new, labels):
-                break
-            labels = new
-            for j in range(k):
-                members = labels == j
-                if not members.any():
-                    continue
-                v = np.asarray(x[members].T @ weights[members]).ravel()
-                norm = np.linalg.norm(v)
-                c[j] = v / norm if norm > 0 else c[j]
-        sims = _dense(x @ c.T)
-        score = float((sims[np.arange(n), labels] * weights).sum())
-        if best is None or score > best[2]:
-            best = (labels, c, score)
-    assert best is not None
-    return best
-
-
-def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette on cosine distance (``x`` rows unit length, dense)."""
-    d = np.clip(1.0 - x @ x.T, 0.0, 2.0)
-    ks = np.unique(labels)
+def silhouette(d: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a square distance matrix ``d``."""
+    ks, own = np.unique(labels, return_inverse=True)
     if len(ks) < 2:
         return -1.0
-    mean_to = np.vstack([d[:, labels == k].mean(axis=1) for k in ks]).T  # (n, clusters)
-    own = np.searchsorted(ks, labels)
-    sizes = np.array([(labels == k).sum() for k in ks])
-    a = mean_to[np.arange(len(x)), own] * sizes[own] / np.maximum(sizes[own] - 1, 1)
-    mean_to[np.arange(len(x)), own] = np.inf
+    n = len(labels)
+    onehot = np.zeros((n, len(ks)))
+    onehot[np.arange(n), own] = 1.0
+    sizes = onehot.sum(axis=0)
+    mean_to = (d @ onehot) / sizes[None, :]
+    a = mean_to[np.arange(n), own] * sizes[own] / np.maximum(sizes[own] - 1, 1)
+    mean_to[np.arange(n), own] = np.inf
     b = mean_to.min(axis=1)
     s = (b - a) / np.maximum(np.maximum(a, b), 1e-12)
     s[sizes[own] == 1] = 0.0
     return float(s.mean())
 
 
+def centroids(x: sparse.csr_matrix | np.ndarray, labels: np.ndarray, k: int,
+              weights: np.ndarray) -> np.ndarray:
+    """Unit-length weighted mean of each cluster's rows."""
+    c = np.vstack([np.asarray(x[labels == j].T @ weights[labels == j]).ravel() for j in range(k)])
+    norms = np.linalg.norm(c, axis=1)
+    return c / np.where(norms > 0, norms, 1.0)[:, None]
+
+
 def choose_clusters(x: sparse.csr_matrix | np.ndarray, weights: np.ndarray, *, k: int | None,
-                    max_k: int = 20, seed: int = 7, sample: int = 1500) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and centroids: ``k`` given, or the k in 2..max_k with the best silhouette."""
-    rng = np.random.default_rng(seed)
+                    max_k: int = 30, seed: int = 7, sample: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and unit centroids by average-linkage clustering on cosine distance.
+
+    Deterministic (k-means restarts gave different themes for the same texts).  The
+    tree is cut at ``k`` clusters, or at the k in 2..max_k with the best silhouette -- the smallest k within 5 %
+    (``SILHOUETTE_SLACK``) of the best, so near-ties do not split topics.  Beyond
+    ``sample`` distinct texts the tree is built on a seeded sample (more often said
+    texts more likely) and the rest join the nearest centroid.
+    """
     n = x.shape[0]
-    if k is not None:
-        labels, centers, _ = spherical_kmeans(x, min(k, n), weights, rng)
-        return labels, centers
-    upper = max(2, min(max_k, n - 1))
-    pick = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+    pick = np.arange(n)
+    if n > sample:
+        rng = np.random.default_rng(seed)
+        pick = np.sort(rng.choice(n, size=sample, replace=False, p=weights / weights.sum()))
     xs = _dense(x[pick])
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
-    for kk in range(2, upper + 1):
-        labels, centers, _ = spherical_kmeans(x, kk, weights, np.random.default_rng(seed + kk))
-        score = silhouette(xs, labels[pick])
-        if best is None or score > best[0] + 1e-9:
-            best = (score, labels, centers)
-    assert best is not None
-    return best[1], best[2]
+    d = np.clip(pdist(xs, "cosine"), 0.0, 2.0)
+    tree = linkage(d, "average")
+    square = squareform(d)
+    m = len(pick)
+    if k is not None:
+        cut = fcluster(tree, min(k, m), "maxclust") - 1
+    else:
+        fits: list[tuple[float, np.ndarray]] = []
+        for kk in range(2, max(2, min(max_k, m // 4)) + 1):
+            labels = fcluster(tree, kk, "maxclust") - 1
+            fits.append((silhouette(square, labels), labels))
+        best = max(f[0] for f in fits)
+        cut = next(f for f in fits if f[0] >= best - SILHOUETTE_SLACK * abs(best))[1]
+    kk = int(cut.max()) + 1
+    centers = centroids(xs, cut, kk, weights[pick])
+    if len(pick) == n:
+        return cut, centers
+    sims = _dense(x @ centers.T)
+    return sims.argmax(axis=1), centers

@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import ibis
+import pyarrow as pa
 import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
@@ -62,11 +63,15 @@ def persona_customers(con: ibis.BaseBackend, jmap: JourneyMap) -> ir.Table | Non
 
 
 def event_touchpoints(con: ibis.BaseBackend, jmap: JourneyMap) -> dict[str, str]:
-    """Event name -> touchpoint id, by the name parts of rules without ``where``."""
-    if not has_table(con, "event_names"):
-        return {}
-    rows = con.table("event_names").to_pyarrow().to_pylist()
-    names = {r["event_id"]: r["event"] for r in rows}
+    """Event name -> touchpoint id, by the name parts of rules without ``where``, for
+    the stored event names and those the feedback rows name."""
+    known: set[str] = set()
+    if has_table(con, "event_names"):
+        known |= set(con.table("event_names").select("event").to_pyarrow()["event"].to_pylist())
+    if has_table(con, "feedback"):
+        f = con.table("feedback")
+        known |= set(f.filter(f.event.notnull()).select("event").distinct().to_pyarrow()["event"].to_pylist())
+    names = dict(enumerate(sorted(n for n in known if n is not None)))
     out: dict[str, str] = {}
     for m in matchers(jmap, names):
         assert m.touchpoint.match is not None
@@ -123,7 +128,7 @@ def text_units(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Table |
         speaker = t.speaker.lower().strip()
         parts.append(t.select(
             source=ibis.literal("transcripts"), key=t._key, customer_id=t.customer_id,
-            timestamp=t.timestamp, text=t.text, speaker=t.speaker, unit=unit,
+            timestamp=t.timestamp, text=t.text.cast("string"), speaker=t.speaker, unit=unit,
             touchpoint=t.touchpoint, stage=t.stage,
             customer_turn=speaker.isnull() | ~speaker.isin(AGENT_SPEAKERS)))
     if not parts:
@@ -154,6 +159,6 @@ def with_sentiment(con: ibis.BaseBackend, units: ir.Table, *, store: Store | Non
     values = scorer.score(texts)[:, 0]
     if progress is not None:
         progress("sentiment (not cached)", len(texts), len(texts))
-    fresh = ibis.memtable({"text": texts, "fresh": values.tolist()})
+    fresh = ibis.memtable(pa.table({"text": pa.array(texts, pa.string()), "fresh": values}))
     filled = scored.left_join(fresh, "text")
     return filled.mutate(compound=filled.compound.coalesce(filled.fresh)).drop("fresh", "text_right")

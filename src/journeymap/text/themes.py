@@ -1,7 +1,7 @@
 """Voice of the customer: themes in comments and transcripts, with evidence.
 
 Customers' texts (survey comments and the customer's turns of transcripts) are
-clustered into themes -- by keyphrase TF-IDF and spherical k-means by default, or by
+clustered into themes -- by keyword TF-IDF and average-linkage clustering by default, or by
 sentence embeddings with the ``[nlp]`` extra (``method="embedding"``).  Each theme
 carries its count, customers, sentiment, the texts that represent it best, and where
 it concentrates: touchpoints and stages with their count, share of the theme and lift
@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import ibis
+import pyarrow as pa
 import ibis.expr.types as ir
 import numpy as np
 
@@ -73,7 +74,7 @@ def find_themes(texts: Sequence[str], counts: np.ndarray, *, method: str = "tfid
     text's similarity to its theme's centre (for picking quotes)."""
     n = len(texts)
     weights = np.asarray(counts, dtype=float)
-    features = tfidf(texts, weights, min_df=max(2, int(0.002 * weights.sum())))
+    features = tfidf(texts, weights, min_df=max(2, int(0.002 * n)))
     if method == "embedding":
         x: Any = embed(texts)
     elif method == "tfidf":
@@ -166,7 +167,8 @@ def themes_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Tab
     labels, theme_terms, sims = find_themes(texts, counts, method=method, k=k)
     if progress is not None:
         progress("themes", 1, 1)
-    assigned = units.left_join(ibis.memtable({"text": texts, "theme": labels.tolist()}), "text")
+    assigned = units.left_join(ibis.memtable(pa.table({"text": pa.array(texts, pa.string()),
+                                                       "theme": labels.astype("int64")})), "text")
     assigned = assigned.mutate(theme=assigned.theme.fill_null(-1)).drop("text_right")
     stats = {r["theme"]: r for r in assigned.group_by("theme").aggregate(
         count=assigned.count(), customers=assigned.customer_id.nunique(),
