@@ -248,7 +248,12 @@ def analyze_map(
     events, info = scoped_events(con, jmap, scope)
     groups = group_table(con, by) if by else None
     report(progress, "selecting events", 1, 2)
-    journeys = materialize(con, journey_table(events, jmap, names, options))
+    presorted = con.name == "duckdb"
+    expr = journey_table(events, jmap, names, options, presorted=presorted)
+    # On DuckDB the window is a streaming pass over the stored order (no sort); the
+    # journey table is stored once so that every section reads it instead of
+    # re-evaluating the touchpoint rules.
+    journeys = materialize(con, expr)
     report(progress, "selecting events", 2, 2)
     analysis = Analysis(con=con, jmap=jmap, names=names, events=events, journeys=journeys,
                         info=info, scope=scope, options=options,

@@ -17,19 +17,31 @@ DEFAULT_GAP = dt.timedelta(minutes=30)
 
 
 def sessionize(events: ir.Table, *, gap: dt.timedelta = DEFAULT_GAP,
-               use_column: bool = False) -> ir.Table:
-    """``events`` (customer_id, timestamp, event_id[, session_id]) with ``session``."""
-    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
-    prev_ts = events.timestamp.lag().over(w)
+               use_column: bool = False, presorted: bool = False) -> ir.Table:
+    """``events`` (customer_id, timestamp, event_id[, session_id]) with ``session``.
+
+    ``presorted``: the rows come in (customer_id, timestamp, event_id) order (the
+    DuckDB store), so windows run over the stored order without a sort; ``session``
+    is then a number unique across customers rather than 1, 2, ... per customer.
+    """
+    if presorted:
+        w = ibis.window()
+        prev_customer = events.customer_id.lag().over(w)
+        prev_ts = ibis.ifelse((prev_customer == events.customer_id).fill_null(False),
+                              events.timestamp.lag().over(w), ibis.null("timestamp"))
+    else:
+        w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+        prev_ts = events.timestamp.lag().over(w)
     elapsed = events.timestamp.epoch_seconds() - prev_ts.epoch_seconds()
     by_gap = prev_ts.isnull() | (elapsed > gap.total_seconds())
     if use_column:
-        prev_sid = events.session_id.lag().over(w)
+        prev_sid = ibis.ifelse(prev_ts.isnull(), ibis.null("string"),
+                               events.session_id.lag().over(w))
         changed = prev_ts.isnull() | (events.session_id != prev_sid).fill_null(True)
         starts = ibis.ifelse(events.session_id.isnull() & prev_sid.isnull(), by_gap, changed)
     else:
         starts = by_gap
     flagged = events.mutate(_start=starts.cast("int64"))
-    w2 = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"],
-                     rows=(None, 0))
+    w2 = (ibis.window(rows=(None, 0)) if presorted else
+          ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"], rows=(None, 0)))
     return flagged.mutate(session=flagged._start.sum().over(w2)).drop("_start")

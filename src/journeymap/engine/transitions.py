@@ -65,7 +65,7 @@ def transitions(journeys: ir.Table, level: Level = "touchpoint", *,
     if not markers:
         edges = edges.filter(edges.to.notnull())
     if markers:
-        first = journeys.filter(journeys.seq == 1)
+        first = journeys.filter(journeys.is_first)
         starts = first.select(
             customer_id=first.customer_id, from_=ibis.literal(START),
             to=step_labels(first, level, jmap=jmap, names=names)[0],
