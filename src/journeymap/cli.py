@@ -235,6 +235,7 @@ def _register_area_commands() -> None:
     """Commands defined in journeymap.commands.<area> (one line per command)."""
     from journeymap.commands.discover import discover; main.add_command(discover)  # noqa: E702
     from journeymap.commands.segments import segments; main.add_command(segments)  # noqa: E702
+    from journeymap.commands.clv import clv; main.add_command(clv)  # noqa: E702
 
 
 _register_area_commands()
