@@ -169,6 +169,7 @@ class Workspace:
         timezone: str | None = None,
         timestamp_format: str | None = None,
         progress: Progress | None = None,
+        transcript: TranscriptMeta | None = None,
     ) -> IngestReport:
         from journeymap.data.ingest import ingest
 
@@ -176,7 +177,15 @@ class Workspace:
             kind, fmt=fmt, columns=columns, timezone=timezone, timestamp_format=timestamp_format
         )
         return ingest(self.store, kind, [Path(f) for f in files], fmt=source.format, source=source,
-                      progress=progress)
+                      progress=progress, transcript=transcript)
+
+    def analyze(self, jmap: JourneyMap | str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
+        """Analyse a map (object, path or id) on this workspace's data; the keyword
+        arguments are those of :func:`journeymap.engine.analyze.analyze_map`."""
+        from journeymap.engine.analyze import analyze_map
+
+        the_map = self.load_map(jmap) if isinstance(jmap, (str, os.PathLike)) else jmap
+        return analyze_map(self.store.ibis(), the_map, **kwargs)
 
     def status(self) -> dict[str, Any]:
         return {"workspace": str(self.root), "name": self.config.name,

@@ -1,0 +1,170 @@
+"""``journeymap analyze MAP``: stage funnel, transitions, paths, funnel and decay points
+of one map, as a compact terminal summary and optionally as JSON (DESIGN.md §3.3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from journeymap.cli_progress import rich_progress
+from journeymap.commands.common import err, open_workspace, out, workspace_option
+from journeymap.errors import ConfigError
+
+BAR = 24
+
+
+def _date(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value}: expected a date (YYYY-MM-DD) or ISO timestamp") from None
+
+
+def _duration(value: str | None) -> dt.timedelta | None:
+    if value is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    number, unit = value[:-1], value[-1:]
+    if unit not in units or not number.isdigit():
+        raise ConfigError(f"--funnel-window {value}: expected a number and a unit (30m, 12h, 7d, 2w)")
+    return dt.timedelta(seconds=int(number) * units[unit])
+
+
+@click.command()
+@click.argument("map_ref", metavar="MAP")
+@workspace_option
+@click.option("--segment", help="Only customers matching this rule, e.g. \"segment == 'SME'\".")
+@click.option("--since", help="First day (inclusive), YYYY-MM-DD.")
+@click.option("--until", help="Last day (exclusive), YYYY-MM-DD.")
+@click.option("--by", "by", help="Split the stage funnel by this customer attribute, e.g. segment.")
+@click.option("--all-customers", is_flag=True, help="Ignore the map's persona segment.")
+@click.option("--per-session", is_flag=True, help="Analyse sessions (30 min inactivity) instead of customers.")
+@click.option("--funnel", "funnel_steps", help="Funnel steps, comma-separated (default: the map's stages).")
+@click.option("--funnel-level", type=click.Choice(["touchpoint", "event", "stage"]), default=None,
+              help="What the funnel steps name (default: touchpoint, or stage for the default funnel).")
+@click.option("--funnel-order", type=click.Choice(["loose", "strict"]), default="loose", show_default=True)
+@click.option("--funnel-window", help="Conversion window from step 1, e.g. 7d, 12h.")
+@click.option("--exclude", "exclude", help="Exclusion steps, comma-separated.")
+@click.option("--engine", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
+              help="Analytics engine.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full result as JSON ('-' for stdout).")
+def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | None,
+            until: str | None, by: str | None, all_customers: bool, per_session: bool,
+            funnel_steps: str | None, funnel_level: str | None, funnel_order: str,
+            funnel_window: str | None, exclude: str | None, engine: str,
+            json_out: Path | None) -> None:
+    """Analyse MAP on the workspace's data: stage funnel, transitions, paths, funnel."""
+    from journeymap.engine.analyze import analyze_map
+    from journeymap.engine.funnels import FunnelSpec
+    from journeymap.engine.journeys import JourneyOptions
+
+    spec = None
+    if funnel_steps:
+        spec = FunnelSpec(tuple(s.strip() for s in funnel_steps.split(",") if s.strip()),
+                          level=funnel_level or "touchpoint",  # type: ignore[arg-type]
+                          order=funnel_order,  # type: ignore[arg-type]
+                          window=_duration(funnel_window),
+                          exclude=tuple(s.strip() for s in (exclude or "").split(",") if s.strip()))
+    with open_workspace(workspace) as ws:
+        jmap = ws.load_map(map_ref)
+        with rich_progress(err) as progress:
+            result = ws.analyze(
+                jmap, segment=segment, since=_date(since, "--since"), until=_date(until, "--until"),
+                persona=not all_customers, by=by, funnel_spec=spec,
+                options=JourneyOptions(unit="session" if per_session else "customer"),
+                progress=progress)
+    if json_out is not None:
+        text = json.dumps(result, indent=2, default=str, allow_nan=False)
+        if str(json_out) == "-":
+            click.echo(text)
+            return
+        json_out.write_text(text + "\n", encoding="utf-8")
+    print_summary(result)
+    if json_out is not None:
+        out.print(f"\nwrote {json_out}")
+
+
+def _bar(share: float | None) -> str:
+    share = max(0.0, min(1.0, share or 0.0))
+    full = round(share * BAR)
+    return "█" * full + "·" * (BAR - full)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _stage_table(title: str, stages: list[dict[str, Any]]) -> Table:
+    top = max((s["customers"] for s in stages), default=0) or 1
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for col in ("stage", "reach", "", "→ next", "exit", "time in stage"):
+        table.add_column(col, justify="left" if col in ("stage", "") else "right")
+    for s in stages:
+        table.add_row(s.get("name") or s["id"], f"{s['customers']:,}", _bar(s["customers"] / top),
+                      _pct(s["conversion_to_next"]), _pct(s["exit_rate"]),
+                      _dur(s["median_seconds_in_stage"]))
+    return table
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    """The compact terminal view: stage funnel, funnel, top transitions, paths, decay."""
+    m, scope = result["map"], result.get("scope", {})
+    out.print(f"[bold]{m['title']}[/] ({m['id']}) — {scope.get('customers', 0):,} customers, "
+              f"{scope.get('events', 0):,} events")
+    for notice in scope.get("notices", []):
+        out.print(f"[yellow]note:[/] {notice}")
+    out.print(_stage_table("Stage funnel", result["stages"]))
+    by = result.get("by")
+    if by:
+        for name, group in sorted(by["groups"].items()):
+            out.print(_stage_table(f"Stage funnel — {by['attribute']} = {name}", group["stages"]))
+    if result.get("funnel"):
+        t = Table(title="Funnel", title_justify="left", box=None, pad_edge=False)
+        for col in ("step", "customers", "conversion", "median time", "dropped → next"):
+            t.add_column(col)
+        for s in result["funnel"]:
+            went = ", ".join(f"{d['to']} {d['customers']:,}" for d in s.get("dropped_next", [])[:3])
+            t.add_row(s["step"], f"{s['customers']:,}", _pct(s["conversion"]),
+                      _dur(s["median_seconds_from_start"]), went)
+        out.print(t)
+        if by:
+            for name, group in sorted(by["groups"].items()):
+                steps = " → ".join(f"{s['step']} {_pct(s['conversion'])}" for s in group["funnel"])
+                out.print(f"  {by['attribute']} = {name}: {steps}")
+    t = Table(title="Top transitions", title_justify="left", box=None, pad_edge=False)
+    for col in ("from", "to", "count", "customers", "share of from", "median gap"):
+        t.add_column(col)
+    for r in [r for r in result["transitions"] if r["from"] != r["to"]][:8]:
+        t.add_row(r["from"], r["to"], f"{r['count']:,}", f"{r['customers']:,}", _pct(r["share"]),
+                  _dur(r["median_seconds"]))
+    out.print(t)
+    out.print("[bold]Top paths[/]")
+    for p in result["paths"][:5]:
+        out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
+    if result.get("decay_points"):
+        out.print("[bold]Decay points[/] (where journeys stop before the last stage)")
+        for d in result["decay_points"][:5]:
+            out.print(f"  {d['stage']} / {d['touchpoint']}: {d['customers']:,} customers "
+                      f"({_pct(d['share_of_stage'])} of those who reached the stage)")
+    un = result["unmatched"]
+    if un["events"]:
+        names = ", ".join(e["event"] for e in un["examples"])
+        out.print(f"[dim]{un['events']:,} events ({_pct(un['share'])}) match no touchpoint; "
+                  f"most frequent: {names}[/]")
