@@ -233,6 +233,7 @@ def render(map_ref: str, workspace: Path, out_path: Path) -> None:
 
 def _register_area_commands() -> None:
     """Commands defined in journeymap.commands.<area> (one line per command)."""
+    from journeymap.commands.analyze import analyze; main.add_command(analyze)  # noqa: E702
     from journeymap.commands.discover import discover; main.add_command(discover)  # noqa: E702
     from journeymap.commands.segments import segments; main.add_command(segments)  # noqa: E702
     from journeymap.commands.clv import clv; main.add_command(clv)  # noqa: E702
