@@ -25,8 +25,12 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(VENV)/bin/journeymap demo $(DEMO_DIR) --no-serve
 
-test: install-test
+test: install-test system-deps
 	$(PY) -m pytest
+
+# Debian's chromium renders PNG/PDF exports and runs the browser tests (never downloaded by pip).
+system-deps:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
 
 bench: install-test
 	$(PIP) install --quiet -c constraints.txt -e '.[bench]'

@@ -221,13 +221,15 @@ def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) 
 @click.argument("map_ref", metavar="MAP")
 @workspace_option
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file; the format comes from its extension (.html).")
-def render(map_ref: str, workspace: Path, out_path: Path) -> None:
-    """Render MAP as a page people read."""
-    from journeymap.render.page import render_map_file
+              help="Output file; the format comes from its extension: "
+                   ".html .png .pdf .svg .md .csv .xlsx .pptx .mmd .json.")
+@click.option("--compare", metavar="MAP", help="Another map to show side by side (e.g. another segment).")
+def render(map_ref: str, workspace: Path, out_path: Path, compare: str | None) -> None:
+    """Render MAP with its data as a page, picture, document, table or slides."""
+    from journeymap.render.exports import export_map
 
-    with _open(workspace) as ws:
-        written = render_map_file(ws, map_ref, out_path)
+    with _open(workspace) as ws, err.status(f"rendering {out_path.name}"):
+        written = export_map(ws, map_ref, out_path, compare=compare)
     out.print(f"wrote {written}")
 
 
@@ -237,6 +239,7 @@ def _register_area_commands() -> None:
     from journeymap.commands.discover import discover; main.add_command(discover)  # noqa: E702
     from journeymap.commands.segments import segments; main.add_command(segments)  # noqa: E702
     from journeymap.commands.clv import clv; main.add_command(clv)  # noqa: E702
+    from journeymap.commands.new import new; main.add_command(new)  # noqa: E702
 
 
 _register_area_commands()

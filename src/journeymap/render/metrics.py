@@ -118,7 +118,7 @@ def by_id(rows: Any, *keys: str) -> dict[str, Mapping[str, Any]]:
 def rows(value: Any) -> list[Mapping[str, Any]]:
     """``value`` as a list of dicts (a dict of lists under ``items``/``rows`` too)."""
     if isinstance(value, Mapping):
-        for key in ("items", "rows", "kpis", "stages", "points"):
+        for key in ("items", "rows", "kpis", "stages", "points", "themes"):
             if isinstance(value.get(key), list):
                 value = value[key]
                 break
