@@ -89,21 +89,33 @@ def _parse_mappings(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @workspace_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the extension).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS + ("vtt", "srt", "text")),
+              help="File format (default: from the extension).")
 @click.option("--map-column", "map_columns", multiple=True, metavar="THEIRS=OURS",
               help="Map a column of your export to journeymap's (repeatable).")
 @click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
 @click.option("--timestamp-format", help="strptime format of the timestamps, if not inferable.")
+@click.option("--customer-id", help="Transcripts (.vtt/.srt/.txt/.json): the customer of the call.")
+@click.option("--start", help="Transcripts: when the recording started (ISO 8601).")
+@click.option("--channel", "t_channel", help="Transcripts: the channel (phone, chat, ...).")
+@click.option("--touchpoint", "t_touchpoint", help="Transcripts: the map touchpoint id.")
 def ingest(kind: str, files: tuple[Path, ...], workspace: Path, fmt: str | None,
-           map_columns: tuple[str, ...], timezone: str | None, timestamp_format: str | None) -> None:
+           map_columns: tuple[str, ...], timezone: str | None, timestamp_format: str | None,
+           customer_id: str | None, start: str | None, t_channel: str | None,
+           t_touchpoint: str | None) -> None:
     """Load customer data FILES of KIND into the workspace.
 
     Rows that break the contract are quarantined with file, row, field and reason;
-    the good rows load.  Rows already stored are skipped.
+    the good rows load.  Rows already stored are skipped.  Transcripts may be WebVTT,
+    SRT, plain text or JSON documents (docs/voice-of-customer.md).
     """
+    from journeymap.data.read_transcripts import TranscriptMeta
+
+    meta = TranscriptMeta(customer_id, start, t_channel, t_touchpoint)
     with _open(workspace) as ws, rich_progress(err) as progress:
         report = ws.ingest(kind, files, fmt=fmt, columns=_parse_mappings(map_columns),
-                           timezone=timezone, timestamp_format=timestamp_format, progress=progress)
+                           timezone=timezone, timestamp_format=timestamp_format, progress=progress,
+                           transcript=meta)
     _print_ingest(report)
 
 

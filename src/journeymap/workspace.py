@@ -26,6 +26,7 @@ from journeymap.errors import ConfigError, JourneymapError, MapIssue, WorkspaceE
 
 if TYPE_CHECKING:
     from journeymap.data.ingest import IngestReport
+    from journeymap.data.read_transcripts import TranscriptMeta
     from journeymap.data.store import Store
     from journeymap.model.document import JourneyMap
     from journeymap.progress import Progress

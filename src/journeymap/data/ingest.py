@@ -22,6 +22,7 @@ from journeymap.data.contracts import CONTRACTS, KINDS, NATURAL_KEYS, SCALES, Fi
 from journeymap.data.ingest_customers import ingest_customers_file
 from journeymap.data.ingest_sql import Checks, create_reasons, empty_text, quarantine_bad, \
     quarantine_rejects, scalar
+from journeymap.data.read_transcripts import TranscriptMeta
 from journeymap.data.readers import Staged, read_file
 from journeymap.data.store import EVENT_LOG_COLUMNS, Store, quote_ident
 from journeymap.data.timestamps import infer_day_first, timestamp_sql
@@ -50,8 +51,10 @@ class IngestReport:
 
 
 def ingest(store: Store, kind: str, files: Sequence[str | Path], *, fmt: str | None = None,
-           source: SourceConfig | None = None, progress: Progress | None = None) -> IngestReport:
-    """Load ``files`` of ``kind`` into ``store`` in one transaction (see module doc)."""
+           source: SourceConfig | None = None, progress: Progress | None = None,
+           transcript: TranscriptMeta | None = None) -> IngestReport:
+    """Load ``files`` of ``kind`` into ``store`` in one transaction (see module doc);
+    ``transcript`` gives the customer and start time of subtitle-like transcripts."""
     if kind not in KINDS:
         raise IngestError(f"unknown kind {kind!r} (use one of {', '.join(KINDS)})")
     if not files:
@@ -60,7 +63,7 @@ def ingest(store: Store, kind: str, files: Sequence[str | Path], *, fmt: str | N
     report = IngestReport(kind, [str(f) for f in files])
     tell: Progress = progress or (lambda _d, _c, _t: None)
     report = store.execute_write(lambda con: _Load(con, kind, src, fmt or src.format,
-                                                   report, tell).run())
+                                                   report, tell, transcript).run())
     if report.loaded == 0 and report.duplicates == 0 and report.updated == 0:
         if report.rows_read == 0:
             raise IngestError("no data rows", file=report.files[0])
@@ -74,8 +77,10 @@ class _Load:
     """One ingest call inside its transaction."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, kind: str, source: SourceConfig,
-                 fmt: str | None, report: IngestReport, progress: Progress):
+                 fmt: str | None, report: IngestReport, progress: Progress,
+                 transcript: TranscriptMeta | None = None):
         self.con, self.kind, self.source, self.fmt = con, kind, source, fmt
+        self.transcript = transcript
         self.report, self.progress = report, progress
         self.started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.ingest_id = scalar(con, "SELECT coalesce(max(_ingest_id), 0) + 1 FROM ingests")
@@ -95,7 +100,8 @@ class _Load:
                 f"{quote_ident(c)} {t}" for c, t in cols) + ")")
         for i, name in enumerate(self.report.files):
             self.progress(f"read {Path(name).name}", i, n)
-            staged = read_file(con, Path(name), self.fmt, f"_jm_stage_{i}")
+            staged = read_file(con, Path(name), self.fmt, f"_jm_stage_{i}", kind=self.kind,
+                               meta=self.transcript)
             self.report.notes.extend(staged.notes)
             self.progress(f"validate {Path(name).name}", i, n)
             self._file(staged, i)

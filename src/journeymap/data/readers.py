@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -73,8 +74,15 @@ def _check_file(path: Path, fmt: str) -> bytes:
 
 
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None,
-              stage: str) -> Staged:
-    """Read ``path`` into temp table ``stage`` (and ``stage_rejects``)."""
+              stage: str, *, kind: str | None = None, meta: Any = None) -> Staged:
+    """Read ``path`` into temp table ``stage`` (and ``stage_rejects``); transcript files
+    (WebVTT, SRT, plain text, JSON documents) go to ``read_transcripts``."""
+    if kind == "transcripts":
+        from journeymap.data.read_transcripts import read_transcript, transcript_format
+
+        tfmt = transcript_format(path, fmt)
+        if tfmt is not None:
+            return read_transcript(con, path, tfmt, stage, meta)
     fmt = detect_format(path, fmt)
     head = _check_file(path, fmt)
     staged = Staged(str(path), stage, f"{stage}_rejects", [], fmt)
