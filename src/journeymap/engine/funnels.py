@@ -91,9 +91,13 @@ def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap |
 
 def _apply_exclusions(rows: ir.Table, frontiers: list[ir.Table],
                       exclude: Sequence[str]) -> list[ir.Table]:
-    reached = frontiers[0].select("unit", first_at=frontiers[0].at, last_at=frontiers[0].at)
+    def part(f: ir.Table) -> ir.Table:  # same nullable types on both sides of the union
+        return f.select(unit=f.unit.cast("string"), first_at=f.at.cast("int64"),
+                        last_at=f.at.cast("int64"))
+
+    reached = part(frontiers[0])
     for f in frontiers[1:]:
-        reached = reached.union(f.select("unit", first_at=f.at, last_at=f.at))
+        reached = reached.union(part(f))
     span = reached.group_by("unit").aggregate(lo=reached.first_at.min(), hi=reached.last_at.max())
     bad = rows.filter(rows.step.isin(list(exclude)))
     hit = span.join(bad, [span.unit == bad.unit, bad.seq > span.lo, bad.seq < span.hi])
@@ -146,7 +150,8 @@ def funnel_dropoffs(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | 
     all_rows = journeys.select("unit", "seq", label=step)
     parts = []
     for i, (f, g) in enumerate(zip(frontiers, frontiers[1:])):
-        stopped = f.anti_join(g, "unit").group_by("unit").aggregate(at=f.at.min())
+        left = f.anti_join(g, "unit")
+        stopped = left.group_by("unit").aggregate(at=left.at.min())
         nxt = stopped.left_join(all_rows, [stopped.unit == all_rows.unit,
                                            all_rows.seq == stopped.at + 1])
         parts.append(nxt.select(index=ibis.literal(i, type="int64"),
