@@ -80,7 +80,7 @@ def test_charts_render_from_the_analysis() -> None:
     for chart in ("emotion", "funnel", "sankey", "trend"):
         assert f'id="chart-{chart}"' in page
     funnel = page.split('id="chart-funnel"', 1)[1].split("</figure>", 1)[0]
-    assert "went to: Left the journey 381" in funnel
+    assert "went to: End of journey 381" in funnel
     sankey = page.split('id="chart-sankey"', 1)[1].split("</figure>", 1)[0]
     assert "200 moves back or within a stage are not drawn" in sankey
 

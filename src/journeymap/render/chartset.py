@@ -16,8 +16,9 @@ from journeymap.render.charts import (
     sankey_chart,
     trend_chart,
 )
-from journeymap.render.metrics import metric, rows
-from journeymap.render.view import MapView
+from journeymap.render.metrics import rows
+from journeymap.model.document import Kpi
+from journeymap.render.view import MapView, on_target_scale
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def funnel(view: MapView) -> Chart | None:
 
 
 def _node_name(view: MapView, ref: str) -> str:
-    return {"START": "Start", "END": "Left the journey"}.get(ref, view.stage_name(ref))
+    return {"START": "Start", "END": "End of journey"}.get(ref, view.stage_name(ref))
 
 
 def sankey(view: MapView) -> Chart | None:
@@ -131,23 +132,23 @@ def trend(view: MapView) -> Chart | None:
                 for period, block in fb["periods"].items() if period != "(none)" and isinstance(block, Mapping)
                 for m, k in (block.get("journey") or {}).items() if isinstance(k, Mapping)]
     raw = raw or rows(view.analysis.get("kpi_trend"))
+    targets: dict[str, Kpi] = {}
+    for k in [k for st in view.jmap.stages for k in st.lanes.kpis if k.touchpoint is None] + \
+             [k for st in view.jmap.stages for k in st.lanes.kpis]:
+        if k.target is not None:
+            targets.setdefault(k.metric, k)
     series: dict[str, list[TrendPoint]] = {}
     for r in raw:
-        m = metric(r)
+        m = on_target_scale(r, targets.get(str(r.get("metric"))))
         if m is None or r.get("period") is None:
             continue
         series.setdefault(str(r.get("metric")), []).append(TrendPoint(str(r["period"]), m.value, m.n, m.low, m.high))
     series = {k: sorted(v, key=lambda p: p.period) for k, v in series.items() if len(v) > 1}
     if not series:
         return None
-    targets: dict[str, float] = {}
-    kpis = [k for s in view.jmap.stages for k in s.lanes.kpis if k.touchpoint is None]
-    kpis += [k for s in view.jmap.stages for k in s.lanes.kpis]
-    for k in kpis:
-        if k.target is not None:
-            targets.setdefault(k.metric, k.target)
     return Chart("trend", "KPI trend", "Monthly value of each feedback KPI of this persona with its 95 % band; "
-                 "dashed green: the map's target.", trend_chart(series, targets))
+                 "dashed green: the map's target.",
+                 trend_chart(series, {m: k.target for m, k in targets.items() if k.target is not None}))
 
 
 def segments(view: MapView, compare: MapView | None = None) -> Chart | None:

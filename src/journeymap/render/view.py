@@ -126,7 +126,7 @@ def feedback_rows(section: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rows(section)]
 
 
-def _on_target_scale(row: Mapping[str, Any], kpi: Kpi | None) -> Metric | None:
+def on_target_scale(row: Mapping[str, Any], kpi: Kpi | None) -> Metric | None:
     """A KPI's value on the scale of its target: a CSAT target of 4.0 points is compared
     with the mean score, a target of 0.8 with the share of satisfied answers."""
     m = metric(row)
@@ -147,9 +147,9 @@ def _lookup(kpi_metric: str, touchpoint: str | None, stage: str | None,
         if r.get("metric") != kpi_metric or r.get("stage_level"):
             continue
         if touchpoint is not None and r.get("touchpoint") == touchpoint:
-            return _on_target_scale(r, kpi)
+            return on_target_scale(r, kpi)
         if touchpoint is None and r.get("touchpoint") is None and r.get("stage") in (None, stage):
-            return _on_target_scale(r, kpi)
+            return on_target_scale(r, kpi)
     if touchpoint is not None and kpi_metric in tp_rows.get(touchpoint, {}):
         return metric(tp_rows[touchpoint][kpi_metric])
     if stage is not None and kpi_metric in stage_rows.get(stage, {}):
