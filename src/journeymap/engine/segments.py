@@ -261,17 +261,14 @@ def _proportion_rows(metric: str, column: pa.ChunkedArray, names: list[str], mas
     counts = {name: _share(masks[name], valid, hits) for name in names}
     omnibus = stats.chi_square([counts[n][1] for n in names], [counts[n][0] for n in names]) \
         if partition and len(names) > 2 else None
+    pair = partition and len(names) == 2  # A vs B: one test, shared by both rows
     out = []
     for i, name in enumerate(names):
         n, x = counts[name]
         rest_n, rest_x = total_n - n, total_x - x
-        if partition and len(names) == 2 and i == 1:
-            test_id = len(tests) - 1
-        else:
-            result = stats.two_proportion_z(x, n, rest_x, rest_n)
+        result = stats.two_proportion_z(x, n, rest_x, rest_n)
+        if not (pair and i == 1):
             tests.append({"p_value": result.p_value})
-            test_id = len(tests) - 1
-            stat = result
         rate = x / n if n else None
         rest_rate = rest_x / rest_n if rest_n else None
         ci = stats.wilson_interval(x, n)
@@ -281,10 +278,9 @@ def _proportion_rows(metric: str, column: pa.ChunkedArray, names: list[str], mas
             "ci_high": ci[1] if ci else None, "rest_customers": rest_n, "rest_value": rest_rate,
             "difference": None if rate is None or rest_rate is None else rate - rest_rate,
             "lift": rate / rest_rate if rate is not None and rest_rate else None,
-            "test": stat.test, "statistic": -stat.statistic if (partition and len(names) == 2 and i == 1
-                                                                and stat.statistic is not None) else stat.statistic,
+            "test": result.test, "statistic": result.statistic,
             "omnibus_test": omnibus.test if omnibus else None,
-            "omnibus_p": omnibus.p_value if omnibus else None, "_test": test_id,
+            "omnibus_p": omnibus.p_value if omnibus else None, "_test": len(tests) - 1,
         })
     return out
 
@@ -296,15 +292,13 @@ def _distribution_rows(metric: str, column: pa.ChunkedArray, names: list[str], m
     groups = {name: data[masks[name] & valid] for name in names}
     omnibus = stats.kruskal([groups[n] for n in names]) if partition and len(names) > 2 else None
     out = []
+    pair = partition and len(names) == 2  # A vs B: one test, shared by both rows
     for i, name in enumerate(names):
         inside, rest = groups[name], data[~masks[name] & valid]
-        if partition and len(names) == 2 and i == 1:
-            test_id = len(tests) - 1
-            result = stats.mann_whitney(inside, rest)
-        else:
-            result = stats.mann_whitney(inside, rest)
+        result = stats.mann_whitney(inside, rest)
+        if not (pair and i == 1):
             tests.append({"p_value": result.p_value})
-            test_id = len(tests) - 1
+        test_id = len(tests) - 1
         median = float(np.median(inside)) if len(inside) else None
         rest_median = float(np.median(rest)) if len(rest) else None
         out.append({
