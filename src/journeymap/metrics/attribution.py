@@ -12,6 +12,7 @@ higher.  Everything up to the transition counts runs in the engine as window que
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import ibis
@@ -97,34 +98,46 @@ def attribution_section(con: ibis.BaseBackend, jmap: JourneyMap, *, orders: tupl
     out: dict[str, Any] = {"available": True, "goal_event": goal, "half_life_days": half_life_days,
                            "orders": list(orders)}
     for level in ("touchpoint", "channel"):
-        t = _touches(con, jmap, goal_ids, level)
-        totals = t.aggregate(customers=t.customer_id.nunique(),
-                             conversions=t.customer_id.nunique(where=t.converted)).to_pyarrow().to_pylist()[0]
-        conversions = float(totals["conversions"] or 0)
-        units: dict[str, dict[str, Any]] = {}
-        for unit, values in _heuristics(t, half_life_days).items():
-            units.setdefault(unit, {}).update({k: num(v, 3) for k, v in values.items()})
-        chains = {}
-        for order in orders:
-            transitions = _transitions(t, order)
-            if not transitions or conversions == 0:
-                continue
-            result = markov.removal_effects(transitions, order)
-            shares = markov.attribute(result.removal_effects, conversions)
-            chains[str(order)] = {"conversion_probability": num(result.conversion_probability, 6),
-                                  "states": result.states}
-            for unit, effect in result.removal_effects.items():
-                units.setdefault(unit, {})[f"markov_{order}"] = num(shares[unit], 3)
-                units[unit][f"removal_effect_{order}"] = num(effect, 6)
-        for values in units.values():
-            for h in HEURISTICS:
-                values.setdefault(h, 0.0)
-        key = "touchpoints" if level == "touchpoint" else "channels"
-        out[key] = dict(sorted(units.items()))
-        if level == "touchpoint":
-            out.update(customers=int(totals["customers"] or 0), conversions=int(conversions),
-                       conversion_rate=num(conversions / totals["customers"] if totals["customers"] else None),
-                       markov=chains)
-        else:
-            out["channel_markov"] = chains
+        # the collapsed touches feed four queries: hold them once in a temporary table
+        name = f"_jm_touches_{uuid.uuid4().hex}"
+        t = con.create_table(name, _touches(con, jmap, goal_ids, level), temp=True)
+        try:
+            _level(out, t, level, orders, half_life_days)
+        finally:
+            # ibis 12's drop_table emits "DROP TABLE IF EXISTS" without the name under
+            # sqlglot 30; the statement names only our generated identifier
+            con.raw_sql(f"DROP TABLE IF EXISTS {name}")
     return out
+
+
+def _level(out: dict[str, Any], t: ir.Table, level: str, orders: tuple[int, ...], half_life_days: float) -> None:
+    """Every model at one level (touchpoint or channel) into ``out``."""
+    totals = t.aggregate(customers=t.customer_id.nunique(),
+                         conversions=t.customer_id.nunique(where=t.converted)).to_pyarrow().to_pylist()[0]
+    conversions = float(totals["conversions"] or 0)
+    units: dict[str, dict[str, Any]] = {}
+    for unit, values in _heuristics(t, half_life_days).items():
+        units.setdefault(unit, {}).update({k: num(v, 3) for k, v in values.items()})
+    chains = {}
+    for order in orders:
+        transitions = _transitions(t, order)
+        if not transitions or conversions == 0:
+            continue
+        result = markov.removal_effects(transitions, order)
+        shares = markov.attribute(result.removal_effects, conversions)
+        chains[str(order)] = {"conversion_probability": num(result.conversion_probability, 6),
+                              "states": result.states}
+        for unit, effect in result.removal_effects.items():
+            units.setdefault(unit, {})[f"markov_{order}"] = num(shares[unit], 3)
+            units[unit][f"removal_effect_{order}"] = num(effect, 6)
+    for values in units.values():
+        for h in HEURISTICS:
+            values.setdefault(h, 0.0)
+    key = "touchpoints" if level == "touchpoint" else "channels"
+    out[key] = dict(sorted(units.items()))
+    if level == "touchpoint":
+        out.update(customers=int(totals["customers"] or 0), conversions=int(conversions),
+                   conversion_rate=num(conversions / totals["customers"] if totals["customers"] else None),
+                   markov=chains)
+    else:
+        out["channel_markov"] = chains
