@@ -13,6 +13,8 @@ Two changes, both local to this backend (analyses stay plain Ibis):
 
 from __future__ import annotations
 
+import gc
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,8 +96,12 @@ class SparkBackend(_IbisSparkBackend):  # type: ignore[misc]
         table_expr = expr.as_table()
         self._run_pre_execute_hooks(table_expr)
         sql = self.compile(table_expr, params=params, limit=limit, **kwargs)
-        with self._safe_raw_sql(sql) as frame:
+        with self._safe_raw_sql(sql) as frame, warnings.catch_warnings():
+            # pyspark leaves its result socket to the garbage collector (util.py:
+            # "automatically closed when garbage-collected"): that is expected here.
+            warnings.simplefilter("ignore", ResourceWarning)
             table = frame.toArrow()
+            gc.collect(0)
         table = PyArrowData.convert_table(table, table_expr.schema())
         return expr.__pyarrow_result__(table)
 
