@@ -52,8 +52,9 @@ def _duration(value: str | None) -> dt.timedelta | None:
 @click.option("--funnel-order", type=click.Choice(["loose", "strict"]), default="loose", show_default=True)
 @click.option("--funnel-window", help="Conversion window from step 1, e.g. 7d, 12h.")
 @click.option("--exclude", "exclude", help="Exclusion steps, comma-separated.")
-@click.option("--engine", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
-              help="Analytics engine.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Analytics engine (spark: [engine] spark_url or $JOURNEYMAP_SPARK_URL, "
+                   "default local[2]; docs/spark.md).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the full result as JSON ('-' for stdout).")
 def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | None,
@@ -76,8 +77,10 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
     with open_workspace(workspace) as ws:
         jmap = ws.load_map(map_ref)
         with rich_progress(err) as progress:
-            result = ws.analyze(
-                jmap, segment=segment, since=_date(since, "--since"), until=_date(until, "--until"),
+            from journeymap.engine.backend import connect
+
+            result = analyze_map(
+                connect(ws, engine, progress=progress), jmap, segment=segment, since=_date(since, "--since"), until=_date(until, "--until"),
                 persona=not all_customers, by=by, funnel_spec=spec,
                 options=JourneyOptions(unit="session" if per_session else "customer"),
                 progress=progress)
