@@ -41,7 +41,20 @@ def test_sme_import_completion_far_below_enterprise(demo: tuple[Workspace, dict[
     assert rate["SME"] < rate["Enterprise"] - 0.25
     # the same customers the ground truth counts: SMEs who started the import
     assert groups["SME"]["funnel"][0]["step"] == "data_import_started"
-    assert {s["id"] for s in groups["SME"]["stages"]} == {"signup", "onboarding", "adoption", "renewal"}
+    assert {s["id"] for s in groups["SME"]["stages"]} == {
+        "signup", "onboarding", "activation", "adoption", "renewal"}
+
+
+def test_stall_shows_in_the_sme_stage_funnel(demo: tuple[Workspace, dict[str, Any]]) -> None:
+    """Onboarding -> activation (first report on real data) is where SMEs are lost."""
+    ws, _ = demo
+    result = ws.analyze("sme-onboarding-churn", persona=False, by="segment")
+    conv = {name: {s["id"]: s["conversion_to_next"] for s in result["by"]["groups"][name]["stages"]}
+            for name in ("SME", "Enterprise")}
+    assert conv["SME"]["onboarding"] < conv["Enterprise"]["onboarding"] - 0.2
+    # and it is the SME funnel's weakest step after the trial
+    sme = {k: v for k, v in conv["SME"].items() if v is not None and k != "signup"}
+    assert min(sme, key=sme.__getitem__) in ("onboarding", "adoption")
 
 
 def test_persona_scope_and_cli_agree(demo: tuple[Workspace, dict[str, Any]], tmp_path: Path) -> None:

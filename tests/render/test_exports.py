@@ -48,7 +48,7 @@ def test_pptx_has_an_overview_and_one_slide_per_stage(tmp_path: Path) -> None:
     for stage, text in zip(jmap.stages, texts[1:], strict=True):
         assert stage.name in text
     assert "1,058 customers reached" in texts[1]
-    assert "CSAT 22 % (17–29 %, n=187)" in texts[3]
+    assert "CSAT 22 % (17–29 %, n=187)" in texts[4]  # adoption, after activation
 
 
 def test_xlsx_and_csv_hold_the_map_table_with_formulas_neutralised(tmp_path: Path) -> None:
@@ -62,10 +62,11 @@ def test_xlsx_and_csv_hold_the_map_table_with_formulas_neutralised(tmp_path: Pat
     sheet = load_workbook(tmp_path / "map.xlsx").active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == ["Lane", *[s.name for s in jmap.stages]]
-    assert values[1] == ["Customers reached", 1058, 677, 662, 469]
+    assert values[1] == ["Customers reached", 1058, 677, None, 662, 469]  # no data for activation
     actions = next(r for r in values if r[0] == "Customer actions")
     assert [a.split("\n")[0] for a in actions[1:]] == [
-        "'=HYPERLINK(\"http://evil\",\"x\")", "'@SUM(A1)", "'+1 call", "'-2 days"]
+        "'=HYPERLINK(\"http://evil\",\"x\")", "'@SUM(A1)", "'+1 call", "'-2 days",
+        "Reads the renewal reminder"]
     assert not any(isinstance(v, str) and v.startswith(("=", "+", "-", "@")) for r in values for v in r)
     with (tmp_path / "map.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
@@ -75,9 +76,10 @@ def test_xlsx_and_csv_hold_the_map_table_with_formulas_neutralised(tmp_path: Pat
 
 def test_mermaid_scores_follow_the_emotion_curve() -> None:
     text = mermaid(build_view(demo_map("sme-onboarding-churn"), sme_analysis()))
-    # sign-up +1 (assumed) → 4; onboarding measured −0.62 → 2; adoption +0.25 → 3; renewal −0.5 → 2
+    # sign-up +1 (assumed) → 4; onboarding measured −0.62 → 2; activation +1 (assumed) → 4;
+    # adoption +0.25 → 3; renewal −0.5 → 2
     sections = text.split("    section ")[1:]
-    assert [s.splitlines()[1].rsplit(": ", 2)[1] for s in sections] == ["4", "2", "3", "2"]
+    assert [s.splitlines()[1].rsplit(": ", 2)[1] for s in sections] == ["4", "2", "4", "3", "2"]
     assert ":" not in text.split("title ", 1)[1].splitlines()[0]
 
 

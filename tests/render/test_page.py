@@ -61,10 +61,10 @@ def test_kpi_badges_compare_with_the_target_on_its_scale() -> None:
 def test_emotion_measured_points_differ_from_assumptions() -> None:
     view = build_view(demo_map("sme-onboarding-churn"), sme_analysis())
     kinds = [s.emotion.kind for s in view.stages]
-    assert kinds == ["assumption", "data", "data", "assumption"]
+    assert kinds == ["assumption", "data", "assumption", "data", "assumption"]
     assert view.stages[1].emotion.n == 921 and view.stages[1].emotion.low == pytest.approx(-0.7)
     page = render_map_html(view.jmap, sme_analysis())
-    assert page.count('data-kind="data"') == 2 and page.count('data-kind="assumption"') == 2
+    assert page.count('data-kind="data"') == 2 and page.count('data-kind="assumption"') == 3
     assert "n=921" in page and "assumed" in page
 
 

@@ -236,12 +236,13 @@ def analyze_map(
     by: str | None = None,
     top_paths: int = 20,
     path_steps: int = 6,
-    reach: Reach = "furthest",
+    reach: Reach | None = None,
     sections: tuple[str, ...] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Analyse ``jmap`` on the data behind ``con`` (any Ibis backend with the store's
-    tables); the result has the keys of DESIGN.md §3.3 and those of extra sections."""
+    tables); the result has the keys of DESIGN.md §3.3 and those of extra sections.
+    ``reach`` defaults to the map's ``stage_reach``."""
     scope = Scope(segment=segment, since=since, until=until, channels=channels, persona=persona)
     names = event_names(con)
     report(progress, "selecting events", 0, 2)
@@ -258,7 +259,8 @@ def analyze_map(
     analysis = Analysis(con=con, jmap=jmap, names=names, events=events, journeys=journeys,
                         info=info, scope=scope, options=options,
                         funnel=funnel_spec or stage_funnel_spec(jmap), by=by, groups=groups,
-                        top_paths=top_paths, path_steps=path_steps, reach=reach)
+                        top_paths=top_paths, path_steps=path_steps,
+                        reach=reach or jmap.stage_reach)
     wanted = [s for s in SECTIONS if sections is None or s in sections]
     out: dict[str, Any] = {}
     try:

@@ -3,7 +3,9 @@ and decay points — where customers leave the journey — optionally per group.
 
 A unit *reaches* stage *k* when the furthest stage it has a matched touchpoint in is
 *k* or later (``reach="furthest"``, a funnel: reaching renewal implies passing through
-onboarding), or only when it has a touchpoint in *k* itself (``reach="visited"``).
+onboarding), or only when it has a touchpoint in *k* itself (``reach="visited"``; then
+conversion to the next stage is the share of the stage's units that also visit the
+next stage, and ``lost`` counts those that do not).
 Time in stage is the span from the unit's first to its last event in the stage
 (stages of a real journey overlap — an invoice in the renewal stage may be paid at
 purchase — so "until the next stage starts" would be negative for many units).  A unit
@@ -62,19 +64,28 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
         reached = hit.group_by("group", "index").aggregate(
             customers=hit.count(), lost=(hit.furthest == hit["index"]).sum())
     else:
-        reached = visited.select("group", "index", customers=visited.visited,
-                                 lost=ibis.literal(0, type="int64"))
+        # visited: units with a touchpoint in the stage; conversion to the next stage is
+        # the share of them that also visit the next one (never above 100 %).
+        nxt_visit = per.select(nunit=per.unit, nindex=per.stage_index - 1)
+        both = per.left_join(nxt_visit, [per.unit == nxt_visit.nunit,
+                                         per.stage_index == nxt_visit.nindex])
+        reached = both.group_by("group", index=both.stage_index).aggregate(
+            customers=both.count(), moved_on=both.nunit.notnull().sum())
+        reached = reached.mutate(lost=reached.customers - reached.moved_on).drop("moved_on")
     out = grid.left_join(reached, ["group", "index"]).select(grid, "customers", "lost")
     out = out.left_join(visited, ["group", "index"]).select(
         out, "visited", "exits", "median_seconds_in_stage")
     out = out.mutate(customers=out.customers.fill_null(0), lost=out.lost.fill_null(0),
                      visited=out.visited.fill_null(0), exits=out.exits.fill_null(0))
     w = ibis.window(group_by="group", order_by="index")
-    nxt = out.customers.lead().over(w)
+    if reach == "furthest":
+        converted = out.customers.lead().over(w).cast("float64")
+    else:
+        converted = (out.customers - out.lost).cast("float64")
     last_index = len(jmap.stages) - 1
     return out.mutate(
         conversion_to_next=ibis.ifelse(out["index"] == last_index, ibis.null(),
-                                       nxt.cast("float64") / out.customers.nullif(0)),
+                                       converted / out.customers.nullif(0)),
         exit_rate=out.exits.cast("float64") / out.visited.nullif(0),
         lost=ibis.ifelse(out["index"] == last_index, 0, out.lost).cast("int64"),
     ).select("group", "index", "stage", "customers", "visited", "conversion_to_next",

@@ -319,6 +319,15 @@ class JourneyMap(_Model):
     persona: Persona = Field(description="the one persona whose journey this is")
     scenario: str = Field(min_length=1, description="the situation the persona is in")
     stage_kind: StageKind = Field(default=StageKind.funnel, description="how the stages are laid out")
+    stage_reach: Literal["furthest", "visited"] = Field(
+        default="furthest",
+        description=(
+            "how the stage funnel counts a customer: 'furthest' — reaching a stage means the "
+            "furthest stage with a matched touchpoint is that stage or later (a funnel); "
+            "'visited' — only customers with a touchpoint in the stage itself (for maps where "
+            "customers keep using later stages without passing an earlier one)"
+        ),
+    )
     stages: list[Stage] = Field(min_length=1, description="the stages, in order")
     custom_lanes: list[CustomLane] = Field(default_factory=list, description="lanes beyond the built-in ones")
     owners: list[str] = Field(default_factory=list, description="people who maintain this map")
