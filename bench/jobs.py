@@ -1,0 +1,86 @@
+"""One benchmark job per process: ``python bench/jobs.py JOB ARGS...``.
+
+The runner times each job as a whole process (imports included, as a user would
+run it) and reads its peak RSS from the kernel.  Jobs:
+
+* ``ingest WS FILE``     — journeymap: load the Parquet event log into a fresh store
+* ``discover WS MAP``    — journeymap: draft a map from the events (setup, not timed)
+* ``analyze WS MAP OUT`` — journeymap: stage funnel, transitions, top paths, funnel
+* ``pm4py FILE``         — pm4py: directly-follows graph + variants
+* ``retentioneering FILE`` — retentioneering: eventstream + transition graph +
+  step matrix + funnel
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen import FUNNEL  # noqa: E402
+
+
+def ingest(ws_dir: str, file: str) -> None:
+    from journeymap.workspace import Workspace
+
+    with Workspace.create(ws_dir) as ws:
+        report = ws.ingest("events", [file], fmt="parquet")
+        print(json.dumps({"loaded": report.loaded}))
+
+
+def discover(ws_dir: str, out: str) -> None:
+    from journeymap.engine.discover import discover as run
+    from journeymap.workspace import Workspace
+
+    with Workspace.open(ws_dir) as ws:
+        found = run(ws.store.ibis())
+        Path(out).write_text(found.yaml, encoding="utf-8")
+
+
+def analyze(ws_dir: str, map_file: str, out: str) -> None:
+    from journeymap.engine.analyze import analyze_map
+    from journeymap.engine.funnels import FunnelSpec
+    from journeymap.model import load_map
+    from journeymap.workspace import Workspace
+
+    with Workspace.open(ws_dir) as ws:
+        result = analyze_map(ws.store.ibis(), load_map(map_file),
+                             funnel_spec=FunnelSpec(tuple(FUNNEL), level="event"),
+                             sections=("map", "stages", "transitions", "paths", "funnel"))
+    Path(out).write_text(json.dumps(result, default=str), encoding="utf-8")
+
+
+def pm4py_job(file: str) -> None:
+    import pandas as pd
+    import pm4py
+
+    df = pd.read_parquet(file)
+    df["event"] = df["event"].astype(str)
+    keys = {"case_id_key": "customer_id", "activity_key": "event", "timestamp_key": "timestamp"}
+    dfg, start, end = pm4py.discover_dfg(df, **keys)
+    variants = pm4py.get_variants(df, **keys)
+    print(json.dumps({"edges": len(dfg), "variants": len(variants)}))
+
+
+def retentioneering_job(file: str) -> None:
+    os.environ.setdefault("RETENTIONEERING_NO_TRACK", "1")
+    import pandas as pd
+    from retentioneering.eventstream import Eventstream
+
+    df = pd.read_parquet(file).rename(columns={"customer_id": "user_id"})
+    df["event"] = df["event"].astype(str)
+    stream = Eventstream(df[["user_id", "event", "timestamp"]])
+    graph = stream.transition_graph_data(edge_weight="count")
+    stream.step_matrix_data(max_steps=10)
+    funnel = stream.funnel_data(steps=list(FUNNEL))
+    print(json.dumps({"edges": int((graph > 0).sum().sum()), "funnel": str(funnel)[:200]}))
+
+
+JOBS = {"ingest": ingest, "discover": discover, "analyze": analyze,
+        "pm4py": pm4py_job, "retentioneering": retentioneering_job}
+
+if __name__ == "__main__":
+    JOBS[sys.argv[1]](*sys.argv[2:])
