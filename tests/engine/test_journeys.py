@@ -59,12 +59,12 @@ def _all(ws: Workspace, presorted: bool, options: JourneyOptions, scope: Scope) 
         return sorted(expr.to_pyarrow().to_pylist(), key=repr)
 
     return {
-        "transitions": rows(transitions(j)),
-        "paths": rows(path_variants(j, top=50)),
-        "around": rows(paths_around(j, "buy", before=2)),
-        "loops": rows(loops(j)),
-        "funnel": rows(funnel(j, spec)),
-        "strict": rows(funnel(j, strict)),
+        "transitions": rows(transitions(j, names=names)),
+        "paths": rows(path_variants(j, top=50, names=names)),
+        "around": rows(paths_around(j, "buy", before=2, names=names)),
+        "loops": rows(loops(j, names=names)),
+        "funnel": rows(funnel(j, spec, names=names)),
+        "strict": rows(funnel(j, strict, names=names)),
         "units": j.select("unit").distinct().count().to_pyarrow().as_py(),
     }
 

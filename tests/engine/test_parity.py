@@ -160,13 +160,6 @@ def test_touchpoint_assignment_by_rule(backend: ibis.BaseBackend,
     assert_same(run(backend), want)
 
 
-#: Path variants aggregate with collect(order_by=...) and loops use median(where=...),
-#: which Ibis cannot compile for Spark; bench/paths-spark-ordered-collect.patch fixes both.
-PATHS_ON_SPARK = pytest.mark.notimpl(
-    ["spark"], reason="paths.py: ordered collect / median(where=) do not compile for Spark")
-
-
-@PATHS_ON_SPARK
 def test_analyze_map(backend: ibis.BaseBackend, reference: ibis.BaseBackend,
                      jmap: JourneyMap) -> None:
     def run(con: ibis.BaseBackend) -> dict[str, Any]:
@@ -177,7 +170,6 @@ def test_analyze_map(backend: ibis.BaseBackend, reference: ibis.BaseBackend,
     assert_same(run(backend), want)
 
 
-@PATHS_ON_SPARK
 def test_analyze_sessions_in_scope(backend: ibis.BaseBackend, reference: ibis.BaseBackend,
                                    jmap: JourneyMap) -> None:
     spec = FunnelSpec(("signup", "onboard", "upgrade"), order="strict",
@@ -192,7 +184,6 @@ def test_analyze_sessions_in_scope(backend: ibis.BaseBackend, reference: ibis.Ba
     both(backend, reference, run)
 
 
-@PATHS_ON_SPARK
 def test_event_level_journeys(backend: ibis.BaseBackend, reference: ibis.BaseBackend) -> None:
     """Without a map: event-level transitions, variants, paths around a step, loops,
     a strict funnel with its drop-offs."""

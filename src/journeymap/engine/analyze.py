@@ -110,12 +110,12 @@ def stages_section(a: Analysis) -> list[dict[str, Any]]:
 
 def touchpoints_section(a: Analysis) -> list[dict[str, Any]]:
     j = a.journeys
-    got = {r["touchpoint"]: r for r in rows(j.group_by("touchpoint").aggregate(
+    got = {r["tp"]: r for r in rows(j.group_by("tp").aggregate(
         events=j.count(), customers=j.customer_id.nunique()))}
     total = _totals(a)["customers"] or 1
     out = []
-    for tp in a.jmap.touchpoints:
-        r = got.get(tp.id, {})
+    for code, tp in enumerate(a.jmap.touchpoints):
+        r = got.get(code, {})
         n = int(r.get("customers", 0))
         out.append({"id": tp.id, "name": tp.name, "stage": tp.stage, "channel": tp.channel,
                     "events": int(r.get("events", 0)), "customers": n, "share": n / total})

@@ -27,7 +27,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.journeys import seconds_between
-from journeymap.engine.transitions import END, Level, step_labels
+from journeymap.engine.transitions import END_CODE, Level, codes_of, label, step_codes
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
 
@@ -50,19 +50,27 @@ class FunnelSpec:
 
 
 def _rows(journeys: ir.Table, spec: FunnelSpec, jmap: JourneyMap | None,
-          names: Mapping[int, str] | None) -> ir.Table:
-    step, _ = step_labels(journeys, spec.level, jmap=jmap, names=names)
-    wanted = sorted(set(spec.steps) | set(spec.exclude))
-    rows = journeys.select("customer_id", "unit", "seq", "timestamp", step=step)
-    return rows.filter(rows.step.isin(wanted))
+          names: Mapping[int, str] | None) -> tuple[ir.Table, dict[str, list[int]]]:
+    """The rows of the funnel's and exclusions' steps (``code`` = the step's code), and
+    each step name's codes."""
+    step, _, _ = step_codes(journeys, spec.level, jmap=jmap)
+    wanted = list(dict.fromkeys(spec.steps + spec.exclude))
+    codes = codes_of(wanted, journeys, spec.level, jmap=jmap, names=names)
+    every = sorted({c for found in codes.values() for c in found}) or [END_CODE]
+    rows = journeys.select("customer_id", "unit", "seq", "timestamp", code=step)
+    return rows.filter(rows.code.isin(every)), codes
+
+
+def _is(rows: ir.Table, codes: Sequence[int]) -> ir.BooleanValue:
+    return rows.code.isin(list(codes) or [END_CODE])
 
 
 def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | None = None,
                      names: Mapping[int, str] | None = None) -> list[ir.Table]:
     """Per step, the units that reached it: ``unit, customer_id, start, at, t, prev_t``
     (``start`` = time of step 1, ``at``/``t`` = position and time of this step's match)."""
-    rows = _rows(journeys, spec, jmap, names)
-    first = rows.filter(rows.step == spec.steps[0])
+    rows, codes = _rows(journeys, spec, jmap, names)
+    first = rows.filter(_is(rows, codes[spec.steps[0]]))
     if spec.order == "loose":
         frontier = first.group_by("unit", "customer_id").aggregate(
             at=first.seq.min(), t=first.timestamp.min())
@@ -71,7 +79,7 @@ def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap |
     frontier = frontier.mutate(start=frontier.t, prev_t=frontier.t)
     out = [frontier]
     for step in spec.steps[1:]:
-        cand = rows.filter(rows.step == step).select("unit", "seq", "timestamp")
+        cand = rows.filter(_is(rows, codes[step])).select("unit", "seq", "timestamp")
         prev = out[-1]
         cond = [prev.unit == cand.unit]
         cond.append(cand.seq == prev.at + 1 if spec.order == "strict" else cand.seq > prev.at)
@@ -85,21 +93,21 @@ def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap |
             nxt = j.select(prev.unit, prev.customer_id, prev.start, prev.t, at=j.seq, t2=j.timestamp)
         out.append(nxt.rename(prev_t="t", t="t2"))
     if spec.exclude:
-        out = _apply_exclusions(rows, out, spec.exclude)
+        out = _apply_exclusions(rows, out, [c for x in spec.exclude for c in codes[x]])
     return out
 
 
 def _apply_exclusions(rows: ir.Table, frontiers: list[ir.Table],
-                      exclude: Sequence[str]) -> list[ir.Table]:
+                      exclude: Sequence[int]) -> list[ir.Table]:
     def part(f: ir.Table) -> ir.Table:  # same nullable types on both sides of the union
-        return f.select(unit=f.unit.cast("string"), first_at=f.at.cast("int64"),
+        return f.select(unit=f.unit.cast(f.unit.type().copy(nullable=True)), first_at=f.at.cast("int64"),
                         last_at=f.at.cast("int64"))
 
     reached = part(frontiers[0])
     for f in frontiers[1:]:
         reached = reached.union(part(f))
     span = reached.group_by("unit").aggregate(lo=reached.first_at.min(), hi=reached.last_at.max())
-    bad = rows.filter(rows.step.isin(list(exclude)))
+    bad = rows.filter(_is(rows, exclude))
     hit = span.join(bad, [span.unit == bad.unit, bad.seq > span.lo, bad.seq < span.hi])
     excluded = hit.select(unit=span.unit).distinct()
     return [f.anti_join(excluded, "unit") for f in frontiers]
@@ -146,8 +154,8 @@ def funnel_dropoffs(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | 
     """Where units that stopped after step ``index`` went next: ``index, next, customers``
     (``END`` when the journey ended there), the ``top`` destinations per step."""
     frontiers = funnel_frontiers(journeys, spec, jmap=jmap, names=names)
-    step, _ = step_labels(journeys, spec.level, jmap=jmap, names=names)
-    all_rows = journeys.select("unit", "seq", label=step)
+    step, _, _ = step_codes(journeys, spec.level, jmap=jmap)
+    all_rows = journeys.select("unit", "seq", code=step)
     parts = []
     for i, (f, g) in enumerate(zip(frontiers, frontiers[1:])):
         left = f.anti_join(g, "unit")
@@ -155,7 +163,7 @@ def funnel_dropoffs(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | 
         nxt = stopped.left_join(all_rows, [stopped.unit == all_rows.unit,
                                            all_rows.seq == stopped.at + 1])
         parts.append(nxt.select(index=ibis.literal(i, type="int64"),
-                                next=nxt.label.fill_null(END)))
+                                next=nxt.code.fill_null(END_CODE).cast("int32")))
     if not parts:
         return ibis.memtable({"index": [], "next": [], "customers": []},
                              schema={"index": "int64", "next": "string", "customers": "int64"})
@@ -163,6 +171,7 @@ def funnel_dropoffs(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | 
     for p in parts[1:]:
         table = table.union(p)
     agg = table.group_by("index", "next").aggregate(customers=table.count())
+    agg = agg.mutate(next=label(agg.next, journeys, spec.level, jmap=jmap, names=names))
     rank = ibis.row_number().over(ibis.window(group_by="index",
                                               order_by=[ibis.desc("customers"), "next"]))
     agg = agg.mutate(rank=rank)

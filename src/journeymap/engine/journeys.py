@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
 from journeymap.engine.sessions import DEFAULT_GAP, sessionize
-from journeymap.engine.touchpoints import assign_touchpoints
+from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
 from journeymap.model.rules import parse_rule
@@ -140,83 +140,92 @@ def journey_table(
 ) -> ir.Table:
     """One row per step of a journey, with the window columns every analysis needs.
 
-    Columns: ``customer_id``, ``unit`` (the customer, or ``customer#session``),
-    ``timestamp``, ``event_id``, ``channel``, ``touchpoint``, ``stage``,
-    ``stage_index`` (the stage's position in the map), ``seq`` (1-based position in the
-    unit), ``prev_touchpoint``, ``next_touchpoint``, ``prev_event_id``, ``next_event_id``,
-    ``next_seconds`` (to the next step; null at the end), ``is_first``.
-    ``presorted=True`` promises that ``events`` come in (customer_id, timestamp,
-    event_id) order, as the DuckDB store keeps them: the windows then need no sort.  Without a map, every event
-    is a step named by its event name.  ``matched_only`` drops events no touchpoint
-    matches (count them with :func:`journeymap.engine.analyze.unmatched_section`).
+    Every step is an integer code; labels are added only after aggregation
+    (:func:`journeymap.engine.transitions.label`).  Columns: ``customer_id``, ``unit``
+    (the customer, or its session), ``timestamp``, ``event_id``, ``tp`` (the
+    touchpoint's position in the map; only with a map), ``stage_index`` (the stage's
+    position in the map), ``seq`` (position, +1 per step within a unit), ``is_first``,
+    ``prev_tp``/``next_tp``, ``prev_event_id``/``next_event_id`` and ``next_seconds``
+    (to the next step; null at the end).  ``presorted=True`` promises that ``events``
+    come in (customer_id, timestamp, event_id) order, as the DuckDB store keeps them:
+    the windows then need no sort and ``unit`` is an integer code.  Without a map,
+    every event is a step named by its event name.  ``matched_only`` drops events no
+    touchpoint matches (count them with :func:`journeymap.engine.analyze.unmatched_section`).
     """
     if jmap is not None:
-        tagged = assign_touchpoints(events, jmap, names)
+        tagged = assign_touchpoint_codes(events, jmap, names)
         if matched_only:
-            tagged = tagged.filter(tagged.touchpoint.notnull())
-        order = {s.id: i for i, s in enumerate(jmap.stages)}
-        stage_index = tagged.stage.cases(*order.items(), else_=None) if order else ibis.null()
-        tagged = tagged.mutate(stage_index=stage_index.cast("int32"))
+            tagged = tagged.filter(tagged.tp.notnull())
+        cols = ["tp", "stage_index"]
     else:
-        label = events.event_id.cases(*sorted(names.items()), else_=events.event_id.cast("string"))
-        tagged = events.mutate(touchpoint=label, stage=ibis.null().cast("string"),
-                               stage_index=ibis.null().cast("int32"))
-    tagged = tagged.select("customer_id", "timestamp", "event_id", "channel", "session_id",
-                           "touchpoint", "stage", "stage_index")
+        tagged = events.mutate(stage_index=ibis.null().cast("int32"))
+        cols = ["stage_index"]
+    tagged = tagged.select("customer_id", "timestamp", "event_id", "session_id", *cols)
     if options.unit == "session":
         tagged = sessionize(tagged, gap=options.session_gap, use_column=options.session_column,
                             presorted=presorted)
+    if presorted:
+        return _presorted_windows(tagged, options.unit == "session")
+    if options.unit == "session":
         unit = tagged.customer_id.concat("#", tagged.session.cast("string"))
     else:
         unit = tagged.customer_id
     tagged = tagged.mutate(unit=unit)
-    if presorted:
-        return _presorted_windows(tagged)
     w = ibis.window(group_by="unit", order_by=["timestamp", "event_id"])
+    steps: dict[str, ir.Value] = {}
+    if jmap is not None:
+        steps = {"prev_tp": tagged.tp.lag().over(w).cast("int32"),
+                 "next_tp": tagged.tp.lead().over(w).cast("int32")}
     out = tagged.mutate(
         seq=(ibis.row_number().over(w) + 1).cast("int64"),
-        prev_touchpoint=tagged.touchpoint.lag().over(w),
-        next_touchpoint=tagged.touchpoint.lead().over(w),
+        **steps,
         # lag/lead can be null at the edges: widen the types so that a table made from
         # this expression does not inherit event_log's NOT NULL constraints.
-        prev_event_id=tagged.event_id.lag().over(w).cast("int64"),
-        next_event_id=tagged.event_id.lead().over(w).cast("int64"),
+        prev_event_id=tagged.event_id.lag().over(w).cast("int32"),
+        next_event_id=tagged.event_id.lead().over(w).cast("int32"),
         next_timestamp=tagged.timestamp.lead().over(w).cast("timestamp"),
     )
     out = out.mutate(is_first=out.seq == 1,
                      next_seconds=_seconds(out.timestamp, out.next_timestamp))
-    return out.drop("next_timestamp", "session_id")
+    return out.drop("next_timestamp", "session_id", *(["session"] if "session" in out.columns else []))
 
 
-def _presorted_windows(tagged: ir.Table) -> ir.Table:
+def _presorted_windows(tagged: ir.Table, sessions: bool) -> ir.Table:
     """The same columns from windows over the rows in stored order (``OVER ()``).
 
     The store keeps ``event_log`` physically ordered by (customer_id, timestamp,
     event_id) and DuckDB's filters and semi-joins preserve that order, so the next row
     is the next event whenever it belongs to the same unit: a streaming pass with no
     sort (0.1 s for 10 M events instead of 3-4 s).  ``seq`` is then a global position,
-    increasing by one from step to step within a unit, which is all analyses use.
+    increasing by one from step to step within a unit, which is all analyses use, and
+    the unit's code is the running count of unit starts (a streaming count too).
     """
     w = ibis.window()
-    prev_unit = tagged.unit.lag().over(w)
-    next_unit = tagged.unit.lead().over(w)
-    same_prev = (prev_unit == tagged.unit).fill_null(False)
-    same_next = (next_unit == tagged.unit).fill_null(False)
+    same_customer = (tagged.customer_id.lag().over(w) == tagged.customer_id).fill_null(False)
+    same_unit = same_customer & (tagged.session.lag().over(w) == tagged.session) \
+        if sessions else same_customer
+    flagged = tagged.mutate(is_first=~same_unit.fill_null(False))
+    running = ibis.window(rows=(None, 0))
+    flagged = flagged.mutate(unit=flagged.count(where=flagged.is_first).over(running))
+    same_prev = ~flagged.is_first
+    same_next = (flagged.unit.lead().over(w) == flagged.unit).fill_null(False)
 
-    def keep(value: ir.Value, same: ir.BooleanValue) -> ir.Value:
-        return ibis.ifelse(same, value, ibis.null(value.type()))
+    def keep(value: ir.Value, same: ir.BooleanValue, to: str) -> ir.Value:
+        return ibis.ifelse(same, value.cast(to), ibis.null(to))
 
-    out = tagged.mutate(
+    steps: dict[str, ir.Value] = {}
+    if "tp" in flagged.columns:
+        steps = {"prev_tp": keep(flagged.tp.lag().over(w), same_prev, "int32"),
+                 "next_tp": keep(flagged.tp.lead().over(w), same_next, "int32")}
+    out = flagged.mutate(
         seq=(ibis.row_number().over(w) + 1).cast("int64"),
-        is_first=~same_prev,
-        prev_touchpoint=keep(tagged.touchpoint.lag().over(w), same_prev),
-        next_touchpoint=keep(tagged.touchpoint.lead().over(w), same_next),
-        prev_event_id=keep(tagged.event_id.lag().over(w).cast("int64"), same_prev),
-        next_event_id=keep(tagged.event_id.lead().over(w).cast("int64"), same_next),
-        next_timestamp=keep(tagged.timestamp.lead().over(w).cast("timestamp"), same_next),
+        **steps,
+        prev_event_id=keep(flagged.event_id.lag().over(w), same_prev, "int32"),
+        next_event_id=keep(flagged.event_id.lead().over(w), same_next, "int32"),
+        next_timestamp=keep(flagged.timestamp.lead().over(w), same_next, "timestamp"),
     )
     out = out.mutate(next_seconds=_seconds(out.timestamp, out.next_timestamp))
-    return out.drop("next_timestamp", "session_id")
+    return out.drop("next_timestamp", "session_id", *(["session"] if sessions else []))
 
 
 def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:

@@ -8,42 +8,38 @@ measures the repeats separately.  Every function returns an Ibis table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.transitions import END, Level, step_labels
+from journeymap.engine.transitions import END_CODE, Level, codes_of, label, step_codes
 from journeymap.model.document import JourneyMap
 
 
-def _labelled(journeys: ir.Table, level: Level, jmap: JourneyMap | None,
-              names: Mapping[int, str] | None) -> ir.Table:
-    step, _ = step_labels(journeys, level, jmap=jmap, names=names)
-    if level == "event":
-        prev = journeys.prev_event_id.cases(*sorted((names or {}).items()),
-                                            else_=journeys.prev_event_id.cast("string"))
-    elif level == "stage":
-        pairs = [(t.id, t.stage or "") for t in (jmap.touchpoints if jmap else [])]
-        prev = journeys.prev_touchpoint.cases(*pairs, else_=None) if pairs else ibis.null()
-    else:
-        prev = journeys.prev_touchpoint
-    return journeys.select("customer_id", "unit", "seq", step=step, prev=prev.cast("string"))
+def _coded(journeys: ir.Table, level: Level, jmap: JourneyMap | None) -> ir.Table:
+    step, _, prev = step_codes(journeys, level, jmap=jmap)
+    return journeys.select("customer_id", "unit", "seq", step=step.cast("int32"),
+                           prev=prev.cast("int32"))
 
 
-def _collapsed(journeys: ir.Table, level: Level, jmap: JourneyMap | None,
-               names: Mapping[int, str] | None) -> ir.Table:
+def _collapsed(journeys: ir.Table, level: Level, jmap: JourneyMap | None) -> ir.Table:
     """One row per run of equal steps, numbered ``n`` = 1, 2, ... within the unit."""
-    rows = _labelled(journeys, level, jmap, names)
+    rows = _coded(journeys, level, jmap)
     changes = rows.filter(rows.prev.isnull() | (rows.prev != rows.step))
     w = ibis.window(group_by="unit", order_by="seq")
     return changes.mutate(n=(ibis.row_number().over(w) + 1).cast("int64"))
 
 
-def _variants(steps: ir.Table, units_total: ir.IntegerScalar | int, top: int) -> ir.Table:
-    per_unit = steps.group_by("unit").aggregate(path=steps.step.collect(order_by=steps.n))
+def _variants(steps: ir.Table, units_total: ir.IntegerScalar | int, top: int,
+              named: Callable[[ir.IntegerValue], ir.StringValue]) -> ir.Table:
+    # Sort (n, step) pairs rather than collect(order_by=...): Spark has no ordered
+    # aggregate, and array sort + transform run the same on every engine.
+    pairs = ibis.struct({"n": steps.n, "step": steps.step})
+    per_unit = steps.group_by("unit").aggregate(path=pairs.collect().sort().map(lambda p: p.step))
     out = per_unit.group_by("path").aggregate(customers=per_unit.count())
     out = out.mutate(share=out.customers.cast("float64") / units_total)
+    out = out.select(path=out.path.map(named), customers=out.customers, share=out.share)
     return out.order_by(ibis.desc("customers"), "path").limit(top)
 
 
@@ -57,22 +53,34 @@ def path_variants(journeys: ir.Table, level: Level = "touchpoint", *, max_steps:
     (sessions when the journey table is per session).  ``units`` (a table with a
     ``unit`` column) restricts the variants to those units, e.g. converted customers.
     """
-    steps = _collapsed(journeys, level, jmap, names)
+    steps = _collapsed(journeys, level, jmap)
     if units is not None:
         steps = steps.semi_join(units.select("unit"), "unit")
     lengths = steps.group_by("unit").aggregate(length=steps.n.max())
     ended = lengths.filter(lengths.length < max_steps + 1).select(
-        "unit", step=ibis.literal(END), n=(lengths.length + 1).cast("int64"))
+        "unit", step=ibis.literal(END_CODE, type="int32"), n=(lengths.length + 1).cast("int64"))
     head = steps.filter(steps.n <= max_steps).select("unit", "step", "n")
-    return _variants(head.union(ended), lengths.count(), top)
+    return _variants(head.union(ended), lengths.count(), top, _namer(journeys, level, jmap, names))
+
+
+def _namer(journeys: ir.Table, level: Level, jmap: JourneyMap | None,
+           names: Mapping[int, str] | None) -> Callable[[ir.IntegerValue], ir.StringValue]:
+    def named(code: ir.IntegerValue) -> ir.StringValue:
+        return label(code, journeys, level, jmap=jmap, names=names)
+    return named
+
+
+def _anchor_codes(journeys: ir.Table, step: str, level: Level, jmap: JourneyMap | None,
+                  names: Mapping[int, str] | None) -> list[int]:
+    return codes_of([step], journeys, level, jmap=jmap, names=names)[step] or [END_CODE]
 
 
 def first_reach(journeys: ir.Table, step: str, level: Level = "touchpoint", *,
                 jmap: JourneyMap | None = None,
                 names: Mapping[int, str] | None = None) -> ir.Table:
     """Per unit, the position ``seq`` of its first ``step`` (units that never did it are absent)."""
-    rows = _labelled(journeys, level, jmap, names)
-    hit = rows.filter(rows.step == step)
+    rows = _coded(journeys, level, jmap)
+    hit = rows.filter(rows.step.isin(_anchor_codes(journeys, step, level, jmap, names)))
     return hit.group_by("unit").aggregate(at=hit.seq.min())
 
 
@@ -83,20 +91,20 @@ def paths_around(journeys: ir.Table, step: str, level: Level = "touchpoint", *,
     """The ``before`` steps leading to the first ``step`` of each unit (what leads to
     conversion or churn), or the ``after`` steps following it; ``step`` itself is
     included.  Raw steps, not collapsed: this is a close-up."""
-    rows = _labelled(journeys, level, jmap, names)
+    rows = _coded(journeys, level, jmap)
     anchor = first_reach(journeys, step, level, jmap=jmap, names=names)
     joined = rows.join(anchor, "unit")
     near = joined.filter((joined.seq >= joined.at - before) & (joined.seq <= joined.at + after))
     steps = near.select("unit", "step", n=near.seq)
-    return _variants(steps, anchor.count(), top)
+    return _variants(steps, anchor.count(), top, _namer(journeys, level, jmap, names))
 
 
 def loops(journeys: ir.Table, level: Level = "touchpoint", *,
           jmap: JourneyMap | None = None, names: Mapping[int, str] | None = None) -> ir.Table:
     """Repeated steps: per step, units that did it, units that did it twice or more in a
     row (``stuck``), their share, and the median run length of those stuck."""
-    rows = _labelled(journeys, level, jmap, names)
-    runs = _collapsed(journeys, level, jmap, names)
+    rows = _coded(journeys, level, jmap)
+    runs = _collapsed(journeys, level, jmap)
     w = ibis.window(group_by="unit", order_by="n")
     runs = runs.mutate(next_seq=runs.seq.lead().over(w))
     ends = rows.group_by("unit").aggregate(last=rows.seq.max())
@@ -106,7 +114,11 @@ def loops(journeys: ir.Table, level: Level = "touchpoint", *,
     out = per_unit.group_by("step").aggregate(
         customers=per_unit.count(),
         stuck=(per_unit.longest >= 2).sum(),
-        median_run=per_unit.longest.median(where=per_unit.longest >= 2),
+        # median(where=...) compiles to a non-constant percentile on Spark: filter by value
+        median_run=ibis.ifelse(per_unit.longest >= 2, per_unit.longest, None).median(),
     )
     out = out.mutate(stuck_share=out.stuck.cast("float64") / out.customers)
+    out = out.select(step=label(out.step, journeys, level, jmap=jmap, names=names),
+                     customers=out.customers, stuck=out.stuck, median_run=out.median_run,
+                     stuck_share=out.stuck_share)
     return out.order_by(ibis.desc("stuck_share"), "step")

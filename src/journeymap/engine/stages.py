@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.journeys import seconds_between
+from journeymap.engine.transitions import label
 from journeymap.model.document import JourneyMap
 
 Reach = Literal["furthest", "visited"]
@@ -99,13 +100,14 @@ def decay_points(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     ``share_of_stage`` (of the units that reached that stage), the top ``top`` per group."""
     last_index = len(jmap.stages) - 1
     ends = journeys.filter(journeys.next_seconds.isnull()).select(
-        "unit", "customer_id", touchpoint=journeys.touchpoint)
+        "unit", "customer_id", tp=journeys.tp)
     units = journeys.group_by("unit").aggregate(furthest=journeys.stage_index.max())
     units = _with_group(units.join(ends, "unit"), groups)
     reached = units.group_by("group").aggregate(n=units.count())
     early = units.filter(units.furthest < last_index)
     stage_ids = [(i, s.id) for i, s in enumerate(jmap.stages)]
-    agg = early.group_by("group", "furthest", "touchpoint").aggregate(customers=early.count())
+    agg = early.group_by("group", "furthest", "tp").aggregate(customers=early.count())
+    agg = agg.mutate(touchpoint=label(agg.tp, journeys, "touchpoint", jmap=jmap)).drop("tp")
     lost_total = agg.customers.sum().over(ibis.window(group_by="group"))
     per_stage = units.group_by("group", reach_at=units.furthest).aggregate(k=units.count())
     w = ibis.window(group_by="group", order_by=ibis.desc("reach_at"), rows=(None, 0))

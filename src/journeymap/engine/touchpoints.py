@@ -78,39 +78,65 @@ def assign_touchpoints(events: ir.Table, jmap: JourneyMap, names: Mapping[int, s
 
     ``events`` needs ``event_id`` and ``channel`` (and ``properties`` for rules on it).
     """
+    coded = assign_touchpoint_codes(events, jmap, names)
+    tps = [(i, t.id) for i, t in enumerate(jmap.touchpoints)]
+    stages = [(i, s.id) for i, s in enumerate(jmap.stages)]
+    null = ibis.null().cast("string")
+    touchpoint = coded.tp.cases(*tps, else_=null) if tps else null
+    stage = coded.stage_index.cases(*stages, else_=null) if stages else null
+    return coded.mutate(touchpoint=touchpoint, stage=stage).drop("tp", "stage_index")
+
+
+def stage_indexes(jmap: JourneyMap) -> list[int | None]:
+    """Per touchpoint (in map order), the position of its stage in the map."""
+    order = {s.id: i for i, s in enumerate(jmap.stages)}
+    return [order.get(t.stage or "") for t in jmap.touchpoints]
+
+
+def assign_touchpoint_codes(events: ir.Table, jmap: JourneyMap,
+                            names: Mapping[int, str]) -> ir.Table:
+    """``events`` with integer ``tp`` (the touchpoint's position in ``jmap.touchpoints``)
+    and ``stage_index`` (its stage's position), null where nothing matches.
+
+    Integers rather than labels: comparing, grouping and storing them is several times
+    cheaper than strings; labels are added after aggregation."""
     found = matchers(jmap, names)
+    position = {t.id: i for i, t in enumerate(jmap.touchpoints)}
+    stage_of = stage_indexes(jmap)
+    null = ibis.null().cast("int32")
     if found and all(m.event_ids is not None and not m.touchpoint.match.channel  # type: ignore[union-attr]
                      and not m.touchpoint.match.where for m in found):  # type: ignore[union-attr]
-        return _assign_by_name(events, found)
-    cases_tp: list[tuple[ir.BooleanValue, str]] = []
-    cases_stage: list[tuple[ir.BooleanValue, str]] = []
+        return _assign_by_name(events, found, position, stage_of)
+    cases_tp: list[tuple[ir.BooleanValue, int]] = []
+    cases_stage: list[tuple[ir.BooleanValue, int | None]] = []
     for m in found:
         pred = _predicate(m, events)
         if pred is not None:
-            cases_tp.append((pred, m.touchpoint.id))
-            cases_stage.append((pred, m.stage))
+            cases_tp.append((pred, position[m.touchpoint.id]))
+            cases_stage.append((pred, stage_of[position[m.touchpoint.id]]))
     if not cases_tp:
-        null = ibis.null().cast("string")
-        return events.mutate(touchpoint=null, stage=null)
+        return events.mutate(tp=null, stage_index=null)
     return events.mutate(
-        touchpoint=ibis.cases(*cases_tp, else_=ibis.null().cast("string")),
-        stage=ibis.cases(*cases_stage, else_=ibis.null().cast("string")),
+        tp=ibis.cases(*cases_tp, else_=null).cast("int32"),
+        stage_index=ibis.cases(*cases_stage, else_=null).cast("int32"),
     )
 
 
-def _assign_by_name(events: ir.Table, found: list[TouchpointMatcher]) -> ir.Table:
+def _assign_by_name(events: ir.Table, found: list[TouchpointMatcher],
+                    position: Mapping[str, int], stage_of: list[int | None]) -> ir.Table:
     """Rules that only name events: the event id alone decides, so the mapping is
     computed here on the small dictionary and applied as one switch on the integer id
     (one comparison chain per row instead of every rule's ``IN`` list)."""
-    owner: dict[int, TouchpointMatcher] = {}
+    owner: dict[int, int] = {}
     for m in found:
         for event_id in sorted(m.event_ids or ()):
-            owner.setdefault(event_id, m)
-    null = ibis.null().cast("string")
+            owner.setdefault(event_id, position[m.touchpoint.id])
+    null = ibis.null().cast("int32")
     if not owner:
-        return events.mutate(touchpoint=null, stage=null)
+        return events.mutate(tp=null, stage_index=null)
     pairs = sorted(owner.items())
     return events.mutate(
-        touchpoint=events.event_id.cases(*[(i, m.touchpoint.id) for i, m in pairs], else_=null),
-        stage=events.event_id.cases(*[(i, m.stage) for i, m in pairs], else_=null),
+        tp=events.event_id.cases(*pairs, else_=null).cast("int32"),
+        stage_index=events.event_id.cases(*[(i, stage_of[t]) for i, t in pairs],
+                                          else_=null).cast("int32"),
     )
