@@ -181,12 +181,13 @@ class Workspace:
                       progress=progress, transcript=transcript)
 
     def analyze(self, jmap: JourneyMap | str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
-        """Analyse a map (object, path or id) on this workspace's data; the keyword
-        arguments are those of :func:`journeymap.engine.analyze.analyze_map`."""
-        from journeymap.engine.analyze import analyze_map
+        """Analyse a map (object, path or id) on this workspace's data: every section of
+        ``analyze --json``; the keyword arguments are those of
+        :func:`journeymap.analysis.full_analysis` (and of ``analyze_map``)."""
+        from journeymap.analysis import full_analysis
 
         the_map = self.load_map(jmap) if isinstance(jmap, (str, os.PathLike)) else jmap
-        return analyze_map(self.store.ibis(), the_map, **kwargs)
+        return full_analysis(kwargs.pop("con", None) or self.store.ibis(), the_map, store=self.store, **kwargs)
 
     def status(self) -> dict[str, Any]:
         return {"workspace": str(self.root), "name": self.config.name,

@@ -1,5 +1,6 @@
-"""``journeymap analyze MAP``: stage funnel, transitions, paths, funnel and decay points
-of one map, as a compact terminal summary and optionally as JSON (DESIGN.md §3.3)."""
+"""``journeymap analyze MAP``: the full analysis of one map (engine, metrics, voice of the
+customer, pain points and opportunities), as a compact terminal summary and optionally
+as JSON (DESIGN.md §3.3) — the dict of :func:`journeymap.analysis.full_analysis`."""
 
 from __future__ import annotations
 
@@ -55,15 +56,18 @@ def _duration(value: str | None) -> dt.timedelta | None:
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="Analytics engine (spark: [engine] spark_url or $JOURNEYMAP_SPARK_URL, "
                    "default local[2]; docs/spark.md).")
+@click.option("--sections", help="Only these sections, comma-separated (e.g. stages,feedback,pain_points).")
+@click.option("--fast", is_flag=True, help="Skip the slow sections: clv, themes, clusters.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the full result as JSON ('-' for stdout).")
 def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | None,
             until: str | None, by: str | None, all_customers: bool, per_session: bool,
             funnel_steps: str | None, funnel_level: str | None, funnel_order: str,
             funnel_window: str | None, exclude: str | None, engine: str,
-            json_out: Path | None) -> None:
-    """Analyse MAP on the workspace's data: stage funnel, transitions, paths, funnel."""
-    from journeymap.engine.analyze import analyze_map
+            sections: str | None, fast: bool, json_out: Path | None) -> None:
+    """Analyse MAP on the workspace's data: stage funnel, transitions, paths, funnel,
+    feedback, attribution, CLV, goal, emotion, themes, pain points and opportunities."""
+    from journeymap.analysis import full_analysis
     from journeymap.engine.funnels import FunnelSpec
     from journeymap.engine.journeys import JourneyOptions
 
@@ -79,11 +83,13 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
         with rich_progress(err) as progress:
             from journeymap.engine.backend import connect
 
-            result = analyze_map(
-                connect(ws, engine, progress=progress), jmap, segment=segment, since=_date(since, "--since"), until=_date(until, "--until"),
+            result = full_analysis(
+                connect(ws, engine, progress=progress), jmap, store=ws.store, segment=segment,
+                since=_date(since, "--since"), until=_date(until, "--until"),
                 persona=not all_customers, by=by, funnel_spec=spec,
                 options=JourneyOptions(unit="session" if per_session else "customer"),
-                progress=progress)
+                sections=[s.strip() for s in sections.split(",") if s.strip()] if sections else None,
+                fast=fast, progress=progress)
     if json_out is not None:
         text = json.dumps(result, indent=2, default=str, allow_nan=False)
         if str(json_out) == "-":
@@ -129,6 +135,9 @@ def _stage_table(title: str, stages: list[dict[str, Any]]) -> Table:
 def print_summary(result: dict[str, Any]) -> None:
     """The compact terminal view: stage funnel, funnel, top transitions, paths, decay."""
     m, scope = result["map"], result.get("scope", {})
+    if "stages" not in result:  # --sections without the stage funnel: JSON only
+        _print_insight(result)
+        return
     out.print(f"[bold]{m['title']}[/] ({m['id']}) — {scope.get('customers', 0):,} customers, "
               f"{scope.get('events', 0):,} events")
     for notice in scope.get("notices", []):
@@ -154,20 +163,66 @@ def print_summary(result: dict[str, Any]) -> None:
     t = Table(title="Top transitions", title_justify="left", box=None, pad_edge=False)
     for col in ("from", "to", "count", "customers", "share of from", "median gap"):
         t.add_column(col)
-    for r in [r for r in result["transitions"] if r["from"] != r["to"]][:8]:
+    for r in [r for r in result.get("transitions", []) if r["from"] != r["to"]][:8]:
         t.add_row(r["from"], r["to"], f"{r['count']:,}", f"{r['customers']:,}", _pct(r["share"]),
                   _dur(r["median_seconds"]))
     out.print(t)
     out.print("[bold]Top paths[/]")
-    for p in result["paths"][:5]:
+    for p in result.get("paths", [])[:5]:
         out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
     if result.get("decay_points"):
         out.print("[bold]Decay points[/] (where journeys stop before the last stage)")
         for d in result["decay_points"][:5]:
             out.print(f"  {d['stage']} / {d['touchpoint']}: {d['customers']:,} customers "
                       f"({_pct(d['share_of_stage'])} of those who reached the stage)")
-    un = result["unmatched"]
+    _print_insight(result)
+    un = result.get("unmatched") or {"events": 0}
     if un["events"]:
         names = ", ".join(e["event"] for e in un["examples"])
         out.print(f"[dim]{un['events']:,} events ({_pct(un['share'])}) match no touchpoint; "
                   f"most frequent: {names}[/]")
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1%}" if 0 <= abs(value) <= 1 else f"{value:,.1f}"
+
+
+def _p(value: float) -> str:
+    return "p adj < 0.0001" if value < 1e-4 else f"p adj {value:.2g}"
+
+
+def _pain_line(p: dict[str, Any]) -> str:
+    e = p["evidence"]
+    return (f"{p['target']} ({p['kind'].replace('_', ' ')}): {e['metric']} {_num(e['value'])} vs "
+            f"{_num(e['baseline'])} ({e['compared_with']}), n={e['n']:,}, {_p(e['p_adjusted'])}, "
+            f"impact {p['score']:,.0f}")
+
+
+def _print_insight(result: dict[str, Any]) -> None:
+    """The "Pain points" block (top 5, one line of evidence each) and the "Goal" line."""
+    pains = result.get("pain_points")
+    if pains:
+        out.print("[bold]Pain points[/] (worse than their baseline, BH-adjusted p < 0.05; impact = "
+                  "customers affected × effect size)")
+        for p in pains[:5]:
+            out.print(f"  {p['rank']}. {_pain_line(p)}", highlight=False)
+    elif pains is not None:
+        out.print("[bold]Pain points[/]: none significant")
+    opps = result.get("opportunities") or []
+    if opps:
+        o = opps[0]
+        g = o["estimated_gain"]
+        out.print(f"[bold]Top opportunity[/]: {o['target']} — about {g['customers']:,} customers "
+                  f"({g['metric']}) if {g['if']}", highlight=False)
+    goal = result.get("goal")
+    if goal and goal.get("metric"):
+        cur = (goal.get("current") or {}).get("value")
+        out.print(f"[bold]Goal[/]: {goal.get('name') or goal['metric']} — baseline {_num(goal.get('baseline'))}, "
+                  f"current {_num(cur)}, target {_num(goal.get('target'))}"
+                  f"{', deadline ' + str(goal['deadline']) if goal.get('deadline') else ''}: "
+                  f"{str(goal.get('status', 'no_data')).replace('_', ' ')}", highlight=False)
+    elif goal:
+        out.print(f"[bold]Goal[/]: {str(goal.get('status')).replace('_', ' ')} — {goal.get('reason', '')}",
+                  highlight=False)

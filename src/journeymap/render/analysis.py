@@ -1,40 +1,23 @@
 """The numbers a map page shows, as one analysis dict.
 
 The page renders from the dict of ``analyze --json`` (DESIGN §3.3), made by
-``journeymap.engine.analyze.analyze_map``, plus the sections other parts add when
-they are installed (``feedback``, ``emotion``, ``themes``).  Without the engine's
-analysis the page falls back to reach per touchpoint and stage from
-:func:`journeymap.engine.coverage.map_coverage`, so it is never empty.
+:func:`journeymap.analysis.full_analysis` — the one composer of the engine, metrics and
+text sections, so the page, the CLI and the Python API show the same numbers.  Without
+any data the page falls back to reach per touchpoint and stage from
+:func:`journeymap.engine.coverage.map_coverage` (:func:`coverage_sections`).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 import ibis
 
-from journeymap.engine.coverage import MapCoverage, map_coverage
+from journeymap.engine.coverage import MapCoverage
 from journeymap.model.document import JourneyMap
 
-
-def engine_analysis(con: ibis.BaseBackend, jmap: JourneyMap) -> dict[str, Any] | None:
-    """The engine's analysis of ``jmap``, or None while that module is not installed."""
-    try:
-        module = importlib.import_module("journeymap.engine.analyze")
-    except ModuleNotFoundError as exc:
-        if exc.name != "journeymap.engine.analyze":
-            raise
-        return None
-    analyze = getattr(module, "analyze_map", None)
-    if analyze is None:
-        return None
-    result = analyze(con, jmap)
-    if hasattr(result, "to_dict"):
-        result = result.to_dict()
-    return dict(result) if isinstance(result, dict) else None
+# what a page does not show and takes longest to compute
+PAGE_SKIPS = ("clv", "clusters", "cohorts")
 
 
 def coverage_sections(jmap: JourneyMap, cov: MapCoverage) -> dict[str, Any]:
@@ -66,38 +49,13 @@ def coverage_sections(jmap: JourneyMap, cov: MapCoverage) -> dict[str, Any]:
     }
 
 
-OPTIONAL_SECTIONS = (
-    ("feedback", "journeymap.metrics.feedback", "feedback_section"),
-    ("emotion", "journeymap.text.emotion", "emotion_section"),
-    ("themes", "journeymap.text.themes", "themes_section"),
-)
-
-
-def _section(module: str, fn: str) -> Callable[..., Any] | None:
-    """A section function of another part of journeymap, or None while it is not installed."""
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-    return getattr(found, fn, None)
-
-
 def map_analysis(con: ibis.BaseBackend, jmap: JourneyMap, *, store: Any = None) -> dict[str, Any]:
-    """The analysis dict the page renders: the engine's, completed from the store.
+    """The analysis dict the page renders: :func:`journeymap.analysis.full_analysis`
+    without the sections a page does not show (:data:`PAGE_SKIPS`).
 
     ``store`` (the workspace's) lets the text sections cache their sentiment scores.
     """
-    analysis = engine_analysis(con, jmap)
-    if analysis is None:
-        analysis = coverage_sections(jmap, map_coverage(con, jmap))
-    for name, module, fn in OPTIONAL_SECTIONS:
-        if analysis.get(name):
-            continue
-        section = _section(module, fn)
-        if section is None:
-            continue
-        takes_store = "store" in inspect.signature(section).parameters
-        analysis[name] = section(con, jmap, store=store) if takes_store else section(con, jmap)
-    return analysis
+    from journeymap.analysis import full_analysis, section_names  # the composer, one layer up
+
+    wanted = [s for s in section_names() if s not in PAGE_SKIPS]
+    return full_analysis(con, jmap, store=store, sections=wanted)

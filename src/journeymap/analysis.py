@@ -1,0 +1,176 @@
+"""The full analysis of one map: the engine's sections, the metrics, what customers say,
+and the pain points and opportunities found in all of it — one dict, the output of
+``journeymap analyze --json``, ``Workspace.analyze`` and the map page.
+
+The engine (:func:`journeymap.engine.analyze.analyze_map`) must not import metrics or
+text (DESIGN §2), so they meet here, one layer up.  Each extra section is a function of
+``(Context) -> value`` in :data:`SECTIONS`, run in order with progress per section;
+``sections=`` picks some (the engine's own names included), :data:`FAST_SKIPS` are left
+out by ``--fast``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymap.engine.analyze import SECTIONS as ENGINE_SECTIONS
+from journeymap.engine.analyze import analyze_map
+from journeymap.engine.churn import churn_section
+from journeymap.engine.clusters import clusters
+from journeymap.engine.cohorts import cohort_retention
+from journeymap.engine.coverage import persona_events
+from journeymap.engine.journeys import Scope, customers_matching, scoped_events
+from journeymap.engine.segments import segment_comparison
+from journeymap.errors import JourneymapError
+from journeymap.metrics import attribution_section, clv_section, feedback_section, goal_section
+from journeymap.metrics.insight import InsightOptions, find_insight
+from journeymap.metrics.opportunities import behaviour
+from journeymap.model.document import JourneyMap
+from journeymap.model.rules import parse_rule
+from journeymap.progress import Progress, report
+from journeymap.text.emotion import emotion_section
+from journeymap.text.themes import themes_section
+
+FAST_SKIPS = ("clv", "themes", "clusters")
+
+
+@dataclass
+class Context:
+    """What the extra sections read: the scope of the analysis and what came before."""
+
+    con: ibis.BaseBackend
+    jmap: JourneyMap
+    store: Any
+    segment: str | None
+    since: dt.date | dt.datetime | None
+    until: dt.date | dt.datetime | None
+    by: str | None
+    result: dict[str, Any]
+    insight: InsightOptions = field(default_factory=InsightOptions)
+
+    def customers(self) -> ir.Table | None:
+        """The customers in scope when ``--segment`` narrows the persona (else None: the
+        sections default to the persona)."""
+        if not self.segment:
+            return None
+        chosen = customers_matching(self.con, self.segment)
+        persona = self.jmap.persona.segment
+        return chosen.semi_join(customers_matching(self.con, persona), "customer_id") if persona else chosen
+
+    def events(self) -> ir.Table:
+        if self.segment or self.since or self.until:
+            return scoped_events(self.con, self.jmap, Scope(segment=self.segment, since=self.since,
+                                                            until=self.until))[0]
+        return persona_events(self.con, self.jmap)[0]
+
+
+def persona_attribute(jmap: JourneyMap) -> str | None:
+    """The customer attribute the persona's segment rule reads, when it reads one."""
+    if not jmap.persona.segment:
+        return None
+    fields = {".".join(f) for f in parse_rule(jmap.persona.segment).fields()}
+    return fields.pop() if len(fields) == 1 else None
+
+
+def _ts(value: dt.date | dt.datetime | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _segments(c: Context) -> list[dict[str, object]]:
+    attribute = c.by or persona_attribute(c.jmap)
+    if attribute is None:
+        return []
+    # the persona is one value of its own attribute: compare it with everyone else
+    return segment_comparison(c.con, c.jmap, attribute, persona=c.by is not None and c.segment is None,
+                              events=None if c.by is None else c.events())
+
+
+def _text(fn: Callable[..., dict[str, Any]]) -> Callable[[Context], dict[str, Any]]:
+    def run(c: Context) -> dict[str, Any]:
+        return fn(c.con, c.jmap, customers=c.customers(), since=_ts(c.since), until=_ts(c.until), store=c.store)
+    return run
+
+
+def _pains(c: Context) -> list[dict[str, Any]]:
+    found = behaviour(c.con, c.jmap, segment=c.segment, since=c.since, until=c.until)
+    pains, opportunities = find_insight(c.result, c.jmap, found, c.insight)
+    c.result["opportunities"] = opportunities
+    return pains
+
+
+SECTIONS: dict[str, Callable[[Context], Any]] = {
+    "segments": _segments,
+    "churn": lambda c: churn_section(c.con, c.jmap, events=c.events()),
+    "cohorts": lambda c: cohort_retention(c.con, events=c.events()),
+    "clusters": lambda c: clusters(c.con, jmap=c.jmap, events=c.events()),
+    "feedback": lambda c: feedback_section(c.con, c.jmap, since=_iso(c.since), until=_iso(c.until)),
+    "attribution": lambda c: attribution_section(c.con, c.jmap),
+    "clv": lambda c: clv_section(c.con, c.jmap),
+    "goal": lambda c: goal_section(c.con, c.jmap),
+    "emotion": _text(emotion_section),
+    "themes": _text(themes_section),
+    "pain_points": _pains,
+}
+
+
+def section_names() -> list[str]:
+    """Every section ``sections=`` may name: the engine's, then these."""
+    return list(dict.fromkeys([*ENGINE_SECTIONS, *SECTIONS, "opportunities"]))
+
+
+def full_analysis(
+    con: ibis.BaseBackend,
+    jmap: JourneyMap,
+    *,
+    store: Any = None,
+    segment: str | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    by: str | None = None,
+    sections: Sequence[str] | None = None,
+    fast: bool = False,
+    insight: InsightOptions = InsightOptions(),
+    progress: Progress | None = None,
+    **engine_options: Any,
+) -> dict[str, Any]:
+    """Everything ``analyze --json`` reports on ``jmap`` (DESIGN §3.3 and issue 4).
+
+    ``sections`` limits the output to those keys (``map`` and ``scope`` always come);
+    ``fast`` skips :data:`FAST_SKIPS`; ``store`` (the workspace's) lets the text
+    sections cache sentiment scores; ``engine_options`` go to ``analyze_map``."""
+    known = section_names()
+    wanted = list(known if sections is None else dict.fromkeys(sections))
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise JourneymapError(f"unknown section '{unknown[0]}' (known: {', '.join(known)})")
+    if fast:
+        wanted = [s for s in wanted if s not in FAST_SKIPS]
+    if "opportunities" in wanted and "pain_points" not in wanted:
+        wanted.append("pain_points")
+    extra = [s for s in SECTIONS if s in wanted]
+    if "pain_points" in wanted:  # pain points read every section they can
+        extra = [s for s in SECTIONS if s in wanted or (s not in FAST_SKIPS and s != "clusters")]
+    engine = tuple(dict.fromkeys(["map", "scope", *(s for s in wanted if s in ENGINE_SECTIONS),
+                                  *(("stages", "touchpoints", "transitions", "paths")
+                                    if "pain_points" in wanted else ())]))
+    result = analyze_map(con, jmap, segment=segment, since=since, until=until, by=by,
+                         sections=engine, progress=progress, **engine_options)
+    c = Context(con, jmap, store, segment, since, until, by, result, insight)
+    for i, name in enumerate(extra):
+        report(progress, name, i, len(extra))
+        result[name] = SECTIONS[name](c)
+    report(progress, "done", len(extra), len(extra))
+    keep = {"map", "scope", *wanted}
+    return {k: v for k, v in result.items() if k in keep}
