@@ -111,7 +111,7 @@ def stages_section(a: Analysis) -> list[dict[str, Any]]:
 def touchpoints_section(a: Analysis) -> list[dict[str, Any]]:
     j = a.journeys
     got = {r["tp"]: r for r in rows(j.group_by("tp").aggregate(
-        events=j.count(), customers=j.customer_id.nunique()))}
+        events=j.count(), customers=j.cust.nunique()))}
     total = _totals(a)["customers"] or 1
     out = []
     for code, tp in enumerate(a.jmap.touchpoints):

@@ -57,7 +57,7 @@ def _rows(journeys: ir.Table, spec: FunnelSpec, jmap: JourneyMap | None,
     wanted = list(dict.fromkeys(spec.steps + spec.exclude))
     codes = codes_of(wanted, journeys, spec.level, jmap=jmap, names=names)
     every = sorted({c for found in codes.values() for c in found}) or [END_CODE]
-    rows = journeys.select("customer_id", "unit", "seq", "timestamp", code=step)
+    rows = journeys.select("cust", "unit", "seq", "timestamp", code=step)
     return rows.filter(rows.code.isin(every)), codes
 
 
@@ -67,15 +67,15 @@ def _is(rows: ir.Table, codes: Sequence[int]) -> ir.BooleanValue:
 
 def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | None = None,
                      names: Mapping[int, str] | None = None) -> list[ir.Table]:
-    """Per step, the units that reached it: ``unit, customer_id, start, at, t, prev_t``
+    """Per step, the units that reached it: ``unit, cust, start, at, t, prev_t``
     (``start`` = time of step 1, ``at``/``t`` = position and time of this step's match)."""
     rows, codes = _rows(journeys, spec, jmap, names)
     first = rows.filter(_is(rows, codes[spec.steps[0]]))
     if spec.order == "loose":
-        frontier = first.group_by("unit", "customer_id").aggregate(
+        frontier = first.group_by("unit", "cust").aggregate(
             at=first.seq.min(), t=first.timestamp.min())
     else:
-        frontier = first.select("unit", "customer_id", at=first.seq, t=first.timestamp)
+        frontier = first.select("unit", "cust", at=first.seq, t=first.timestamp)
     frontier = frontier.mutate(start=frontier.t, prev_t=frontier.t)
     out = [frontier]
     for step in spec.steps[1:]:
@@ -87,10 +87,10 @@ def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap |
             cond.append(seconds_between(prev.start, cand.timestamp) <= spec.window.total_seconds())
         j = prev.join(cand, cond)
         if spec.order == "loose":
-            nxt = j.group_by(prev.unit, prev.customer_id, prev.start, prev.t).aggregate(
+            nxt = j.group_by(prev.unit, prev.cust, prev.start, prev.t).aggregate(
                 at=j.seq.min(), t2=j.timestamp.min())
         else:
-            nxt = j.select(prev.unit, prev.customer_id, prev.start, prev.t, at=j.seq, t2=j.timestamp)
+            nxt = j.select(prev.unit, prev.cust, prev.start, prev.t, at=j.seq, t2=j.timestamp)
         out.append(nxt.rename(prev_t="t", t="t2"))
     if spec.exclude:
         out = _apply_exclusions(rows, out, [c for x in spec.exclude for c in codes[x]])

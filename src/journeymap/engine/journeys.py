@@ -141,8 +141,9 @@ def journey_table(
     """One row per step of a journey, with the window columns every analysis needs.
 
     Every step is an integer code; labels are added only after aggregation
-    (:func:`journeymap.engine.transitions.label`).  Columns: ``customer_id``, ``unit``
-    (the customer, or its session), ``timestamp``, ``event_id``, ``tp`` (the
+    (:func:`journeymap.engine.transitions.label`).  Columns: ``customer_id``, ``cust``
+    (the customer as an integer code on DuckDB: count distinct customers on it),
+    ``unit`` (the customer, or its session), ``timestamp``, ``event_id``, ``tp`` (the
     touchpoint's position in the map; only with a map), ``stage_index`` (the stage's
     position in the map), ``seq`` (position, +1 per step within a unit), ``is_first``,
     ``prev_tp``/``next_tp``, ``prev_event_id``/``next_event_id`` and ``next_seconds``
@@ -170,7 +171,7 @@ def journey_table(
         unit = tagged.customer_id.concat("#", tagged.session.cast("string"))
     else:
         unit = tagged.customer_id
-    tagged = tagged.mutate(unit=unit)
+    tagged = tagged.mutate(unit=unit, cust=tagged.customer_id)
     w = ibis.window(group_by="unit", order_by=["timestamp", "event_id"])
     steps: dict[str, ir.Value] = {}
     if jmap is not None:
@@ -204,9 +205,10 @@ def _presorted_windows(tagged: ir.Table, sessions: bool) -> ir.Table:
     same_customer = (tagged.customer_id.lag().over(w) == tagged.customer_id).fill_null(False)
     same_unit = same_customer & (tagged.session.lag().over(w) == tagged.session) \
         if sessions else same_customer
-    flagged = tagged.mutate(is_first=~same_unit.fill_null(False))
+    flagged = tagged.mutate(is_first=~same_unit.fill_null(False), new_customer=~same_customer)
     running = ibis.window(rows=(None, 0))
-    flagged = flagged.mutate(unit=flagged.count(where=flagged.is_first).over(running))
+    flagged = flagged.mutate(unit=flagged.count(where=flagged.is_first).over(running),
+                             cust=flagged.count(where=flagged.new_customer).over(running))
     same_prev = ~flagged.is_first
     same_next = (flagged.unit.lead().over(w) == flagged.unit).fill_null(False)
 
@@ -225,7 +227,8 @@ def _presorted_windows(tagged: ir.Table, sessions: bool) -> ir.Table:
         next_timestamp=keep(flagged.timestamp.lead().over(w), same_next, "timestamp"),
     )
     out = out.mutate(next_seconds=_seconds(out.timestamp, out.next_timestamp))
-    return out.drop("next_timestamp", "session_id", *(["session"] if sessions else []))
+    return out.drop("next_timestamp", "session_id", "new_customer",
+                    *(["session"] if sessions else []))
 
 
 def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:

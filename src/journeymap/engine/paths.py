@@ -19,7 +19,7 @@ from journeymap.model.document import JourneyMap
 
 def _coded(journeys: ir.Table, level: Level, jmap: JourneyMap | None) -> ir.Table:
     step, _, prev = step_codes(journeys, level, jmap=jmap)
-    return journeys.select("customer_id", "unit", "seq", step=step.cast("int32"),
+    return journeys.select("unit", "seq", step=step.cast("int32"),
                            prev=prev.cast("int32"))
 
 

@@ -27,10 +27,14 @@ from journeymap.model.document import JourneyMap
 Reach = Literal["furthest", "visited"]
 
 
-def _with_group(table: ir.Table, groups: ir.Table | None) -> ir.Table:
+def _with_group(table: ir.Table, groups: ir.Table | None, journeys: ir.Table) -> ir.Table:
+    """``table`` (one row per ``unit``) with the unit's ``group``."""
     if groups is None:
         return table.mutate(group=ibis.literal("all"))
-    return table.join(groups.select("customer_id", "group"), "customer_id")
+    first = journeys.filter(journeys.is_first)
+    owner = first.select("unit", "customer_id").join(groups.select("customer_id", "group"),
+                                                     "customer_id")
+    return table.join(owner.select("unit", "group"), "unit")
 
 
 def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | None = None,
@@ -42,13 +46,13 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     without it every unit is in group ``all``.  ``customers`` is the reach,
     ``lost`` the units whose furthest stage is this one (not counted at the last stage).
     """
-    per = journeys.group_by("unit", "customer_id", "stage_index").aggregate(
+    per = journeys.group_by("unit", "stage_index").aggregate(
         first=journeys.timestamp.min(), last=journeys.timestamp.max())
     per = per.mutate(seconds=seconds_between(per["first"], per["last"]))
     ends = journeys.filter(journeys.next_seconds.isnull()).select(
         "unit", end_index=journeys.stage_index)
-    units = per.group_by("unit", "customer_id").aggregate(furthest=per.stage_index.max())
-    units = _with_group(units.join(ends, "unit"), groups)
+    units = per.group_by("unit").aggregate(furthest=per.stage_index.max())
+    units = _with_group(units.join(ends, "unit"), groups, journeys)
     per = per.join(units.select("unit", "group", "furthest", "end_index"), "unit")
     stages = ibis.memtable({"index": list(range(len(jmap.stages))),
                             "stage": [s.id for s in jmap.stages]},
@@ -99,10 +103,9 @@ def decay_points(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     touchpoint, customers, share_of_lost`` (of the group's units that left early),
     ``share_of_stage`` (of the units that reached that stage), the top ``top`` per group."""
     last_index = len(jmap.stages) - 1
-    ends = journeys.filter(journeys.next_seconds.isnull()).select(
-        "unit", "customer_id", tp=journeys.tp)
+    ends = journeys.filter(journeys.next_seconds.isnull()).select("unit", tp=journeys.tp)
     units = journeys.group_by("unit").aggregate(furthest=journeys.stage_index.max())
-    units = _with_group(units.join(ends, "unit"), groups)
+    units = _with_group(units.join(ends, "unit"), groups, journeys)
     reached = units.group_by("group").aggregate(n=units.count())
     early = units.filter(units.furthest < last_index)
     stage_ids = [(i, s.id) for i, s in enumerate(jmap.stages)]

@@ -111,7 +111,7 @@ def transitions(journeys: ir.Table, level: Level = "touchpoint", *,
     """
     src, dst, _ = step_codes(journeys, level, jmap=jmap)
     edges = journeys.select(
-        customer_id=journeys.customer_id,
+        cust=journeys.cust,
         from_=src,
         to=dst.fill_null(END_CODE) if markers else dst,
         seconds=journeys.next_seconds,
@@ -121,20 +121,21 @@ def transitions(journeys: ir.Table, level: Level = "touchpoint", *,
     if markers:
         first = journeys.filter(journeys.is_first)
         starts = first.select(
-            customer_id=first.customer_id, from_=ibis.literal(START_CODE, type="int32"),
+            cust=first.cust, from_=ibis.literal(START_CODE, type="int32"),
             to=step_codes(first, level, jmap=jmap)[0].cast("int32"),
             seconds=ibis.null().cast("float64"),
         )
-        edges = edges.select("customer_id", from_=edges.from_.cast("int32"),
+        edges = edges.select("cust", from_=edges.from_.cast("int32"),
                              to=edges.to.cast("int32"), seconds=edges.seconds).union(starts)
     if collapse:
         edges = edges.filter(edges.from_ != edges.to)
     agg = edges.group_by("from_", "to").aggregate(
         count=edges.count(),
-        customers=edges.customer_id.nunique(),
-        median_seconds=edges.seconds.median(),
-        p90_seconds=edges.seconds.quantile(0.9),
+        customers=edges.cust.nunique(),
+        # one sort of each group's seconds for both quantiles (exact, interpolated)
+        quantiles=edges.seconds.quantile([0.5, 0.9]),
     )
+    agg = agg.mutate(median_seconds=agg.quantiles[0], p90_seconds=agg.quantiles[1])
     total_out = agg["count"].sum().over(ibis.window(group_by="from_"))
     agg = agg.mutate(share=agg["count"].cast("float64") / total_out)
     agg = agg.select(label(agg.from_, journeys, level, jmap=jmap, names=names).name("from"),
