@@ -146,8 +146,9 @@ def journey_table(
     ``unit`` (the customer, or its session), ``timestamp``, ``event_id``, ``tp`` (the
     touchpoint's position in the map; only with a map), ``stage_index`` (the stage's
     position in the map), ``seq`` (position, +1 per step within a unit), ``is_first``,
-    ``prev_tp``/``next_tp``, ``prev_event_id``/``next_event_id`` and ``next_seconds``
-    (to the next step; null at the end).  ``presorted=True`` promises that ``events``
+    ``prev_tp``/``next_tp``, ``run`` (with a map: the number of the step in the unit's
+    path with repeats collapsed), ``prev_event_id``/``next_event_id`` and
+    ``next_seconds`` (to the next step; null at the end).  ``presorted=True`` promises that ``events``
     come in (customer_id, timestamp, event_id) order, as the DuckDB store keeps them:
     the windows then need no sort and ``unit`` is an integer code.  Without a map,
     every event is a step named by its event name.  ``matched_only`` drops events no
@@ -188,6 +189,10 @@ def journey_table(
     )
     out = out.mutate(is_first=out.seq == 1,
                      next_seconds=_seconds(out.timestamp, out.next_timestamp))
+    if jmap is not None:
+        out = out.mutate(run=out.count(where=_run_start(out)).over(
+            ibis.window(group_by="unit", order_by=["timestamp", "event_id"], rows=(None, 0))
+        ).cast("int32"))
     return out.drop("next_timestamp", "session_id", *(["session"] if "session" in out.columns else []))
 
 
@@ -227,8 +232,18 @@ def _presorted_windows(tagged: ir.Table, sessions: bool) -> ir.Table:
         next_timestamp=keep(flagged.timestamp.lead().over(w), same_next, "timestamp"),
     )
     out = out.mutate(next_seconds=_seconds(out.timestamp, out.next_timestamp))
+    if "tp" in out.columns:  # run = number of the collapsed step, by streaming counts
+        rc = out.count(where=_run_start(out)).over(running)
+        out = out.mutate(_rc=rc)
+        at_unit_start = ibis.ifelse(out.is_first, out._rc, ibis.null("int64")).max().over(running)
+        out = out.mutate(run=(out._rc - at_unit_start + 1).cast("int32")).drop("_rc")
     return out.drop("next_timestamp", "session_id", "new_customer",
                     *(["session"] if sessions else []))
+
+
+def _run_start(t: ir.Table) -> ir.BooleanValue:
+    """A row that starts a run of equal touchpoints (the first, or a new touchpoint)."""
+    return (t.prev_tp.isnull() | (t.prev_tp != t.tp)).fill_null(False)
 
 
 def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:

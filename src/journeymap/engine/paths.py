@@ -53,10 +53,19 @@ def path_variants(journeys: ir.Table, level: Level = "touchpoint", *, max_steps:
     (sessions when the journey table is per session).  ``units`` (a table with a
     ``unit`` column) restricts the variants to those units, e.g. converted customers.
     """
-    steps = _collapsed(journeys, level, jmap)
-    if units is not None:
-        steps = steps.semi_join(units.select("unit"), "unit")
-    lengths = steps.group_by("unit").aggregate(length=steps.n.max())
+    if level == "touchpoint" and "run" in journeys.columns:
+        # the journey table numbers the collapsed steps already (``run``): no sort here
+        kept = journeys if units is None else journeys.semi_join(units.select("unit"), "unit")
+        start = (kept.prev_tp.isnull() | (kept.prev_tp != kept.tp)).fill_null(False)
+        steps = kept.filter(start & (kept.run <= max_steps)).select(
+            "unit", step=kept.tp.cast("int32"), n=kept.run.cast("int64"))
+        ends = kept.filter(kept.next_seconds.isnull())
+        lengths = ends.select("unit", length=ends.run.cast("int64"))
+    else:
+        steps = _collapsed(journeys, level, jmap)
+        if units is not None:
+            steps = steps.semi_join(units.select("unit"), "unit")
+        lengths = steps.group_by("unit").aggregate(length=steps.n.max())
     ended = lengths.filter(lengths.length < max_steps + 1).select(
         "unit", step=ibis.literal(END_CODE, type="int32"), n=(lengths.length + 1).cast("int64"))
     head = steps.filter(steps.n <= max_steps).select("unit", "step", "n")
