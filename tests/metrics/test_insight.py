@@ -173,4 +173,5 @@ def test_every_pain_point_carries_its_evidence(sme: dict[str, Any], enterprise: 
             for key in ("metric", "value", "baseline", "n", "ci", "test", "p_value", "p_adjusted", "quotes", "paths"):
                 assert key in e, key
             assert e["p_adjusted"] < 0.05 and e["p_adjusted"] >= e["p_value"]
+            assert e["p_value"] > 0 or e["statistic"] is None or abs(e["statistic"]) > 30  # not rounded away
         json.dumps(result, allow_nan=False, default=str)

@@ -224,13 +224,16 @@ def behaviour_candidates(b: Behaviour, jmap: JourneyMap) -> list[Candidate]:
 
 
 def _quotes(target: str, themes: Mapping[str, Any] | None, limit: int) -> list[str]:
-    """Quotes of the most negative themes said mostly at ``target``."""
+    """Quotes of the themes said mostly at ``target`` (lift ≥ 1.5), the most negative
+    and most specific to it first (negative share × lift)."""
     found = []
     for th in (themes or {}).get("themes") or []:
-        places = {p.get("touchpoint") or p.get("stage"): p for p in (th.get("touchpoints") or []) + (th.get("stages") or [])}
-        if target in th.get("concentrated_on", []) or (target in places and float(places[target].get("lift") or 0) >= 1.5):
-            found.append((-(th.get("negative_share") or 0), th.get("quotes") or []))
-    found.sort(key=lambda f: f[0])
+        places = {p.get("touchpoint") or p.get("stage"): p
+                  for p in (th.get("touchpoints") or []) + (th.get("stages") or [])}
+        lift = float((places.get(target) or {}).get("lift") or 0)
+        if lift >= 1.5:
+            found.append((float(th.get("negative_share") or 0) * lift, th.get("quotes") or []))
+    found.sort(key=lambda f: -f[0])
     return [q for _, quotes in found for q in quotes][:limit]
 
 
@@ -290,15 +293,20 @@ def _brief(c: Candidate) -> dict[str, Any]:
     e = c["evidence"]
     return {"kind": c["kind"], "score": c["score"], "metric": e["metric"], "value": _r(e["value"]),
             "baseline": _r(e["baseline"]), "compared_with": e["compared_with"], "n": e["n"],
-            "p_adjusted": e["p_adjusted"]}
+            "p_adjusted": _p(e["p_adjusted"])}
 
 
 def _r(v: Any) -> Any:
     return round(v, 4) if isinstance(v, float) else v
 
 
+def _p(v: Any) -> Any:
+    """p-values keep three significant digits (rounding to places would make them 0)."""
+    return float(f"{v:.3g}") if isinstance(v, float) else v
+
+
 def _clean(e: dict[str, Any]) -> dict[str, Any]:
-    out = {k: _r(v) for k, v in e.items()}
+    out = {k: _p(v) if k.startswith("p_") else _r(v) for k, v in e.items()}
     if out.get("ci"):
         out["ci"] = [_r(v) for v in out["ci"]]
     return out
