@@ -30,7 +30,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str,
 def test_sme_import_completion_far_below_enterprise(demo: tuple[Workspace, dict[str, Any]]) -> None:
     ws, effect = demo
     spec = FunnelSpec(("data_import_started", "data_import_completed"), level="event")
-    result = ws.analyze("sme-onboarding-churn", persona=False, by="segment", funnel_spec=spec)
+    result = ws.analyze("sme-onboarding-churn", persona=False, by="segment", funnel_spec=spec,
+                        sections=["stages", "funnel", "by"])
     groups = result["by"]["groups"]
     rate = {name: groups[name]["funnel"][1]["conversion"] for name in ("SME", "Enterprise")}
     expected, tolerance = effect["expected"], effect["tolerance"]
@@ -48,7 +49,7 @@ def test_sme_import_completion_far_below_enterprise(demo: tuple[Workspace, dict[
 def test_stall_shows_in_the_sme_stage_funnel(demo: tuple[Workspace, dict[str, Any]]) -> None:
     """Onboarding -> activation (first report on real data) is where SMEs are lost."""
     ws, _ = demo
-    result = ws.analyze("sme-onboarding-churn", persona=False, by="segment")
+    result = ws.analyze("sme-onboarding-churn", persona=False, by="segment", sections=["stages", "by"])
     conv = {name: {s["id"]: s["conversion_to_next"] for s in result["by"]["groups"][name]["stages"]}
             for name in ("SME", "Enterprise")}
     assert conv["SME"]["onboarding"] < conv["Enterprise"]["onboarding"] - 0.2
@@ -66,14 +67,14 @@ def test_persona_scope_and_cli_agree(demo: tuple[Workspace, dict[str, Any]], tmp
     ws, _ = demo
     out = tmp_path / "a.json"
     run = CliRunner().invoke(main, ["analyze", "sme-onboarding-churn", "-w", str(ws.root),
-                                    "--json", str(out)])
+                                    "--fast", "--json", str(out)])
     assert run.exit_code == 0, run.output
     assert "Stage funnel" in run.output
     got = json.loads(out.read_text(encoding="utf-8"))
     for key in ("map", "stages", "touchpoints", "transitions", "paths", "funnel",
                 "pain_points", "segments", "unmatched"):
         assert key in got
-    api = json.loads(json.dumps(ws.analyze("sme-onboarding-churn"), default=str))
+    api = json.loads(json.dumps(ws.analyze("sme-onboarding-churn", fast=True), default=str))
     assert got == api
     assert got["scope"]["persona_segment"] == "segment == 'SME'"
     assert got["scope"]["customers"] < 2000
