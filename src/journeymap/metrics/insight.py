@@ -12,7 +12,7 @@ the baseline, with a two-proportion z test:
 | ``slow_next_step`` | next step later than the journey's typical (median) gap | rest of the journey; the other segment |
 | ``repeated_step`` | repeated the touchpoint in a row | the other segment |
 | ``negative_sentiment`` | negative comment or conversation | rest of the journey |
-| ``churn_after`` | churned after this was their last touchpoint (of the stage) | the rest of the stage (journey) |
+| ``churn_after`` | churned after this was their last touchpoint (of the stage); only on maps about retention (:func:`about_retention`) | the rest of the stage (journey) |
 
 All tests of one analysis form one family (Benjamini–Hochberg).  A candidate becomes a
 pain point when it is worse than its baseline, its adjusted p-value is below ``alpha``
@@ -40,7 +40,7 @@ from typing import Any
 
 from journeymap.engine import stats
 from journeymap.metrics.opportunities import PERSONA, REST, Behaviour, driver_candidates
-from journeymap.model.document import JourneyMap
+from journeymap.model.document import JourneyMap, MapType
 
 Candidate = dict[str, Any]
 BAD_SHARE = {  # feedback metric → (kind, what counts as bad, how to count it from a KPI)
@@ -248,13 +248,26 @@ def _paths(target: str, level: str, analysis: Mapping[str, Any], limit: int = 3)
             for t in moves[:limit]]
 
 
+def about_retention(jmap: JourneyMap) -> bool:
+    """Whether leaving (churn) is a loss this map is about.  On a map whose goal is a
+    conversion event (an acquisition journey) a prospect who never converted has not
+    churned: that loss is measured as drop-off on the way to the goal instead."""
+    kpi = jmap.goal.kpi
+    if kpi is not None and kpi.metric in CHURN_GOALS:
+        return True
+    if jmap.type in (MapType.churn, MapType.service_recovery):
+        return True
+    return jmap.goal.event is None
+
+
 def find_insight(analysis: Mapping[str, Any], jmap: JourneyMap, behaviour: Behaviour | None,
                  options: InsightOptions = InsightOptions()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``(pain_points, opportunities)`` from a full analysis dict and the behaviour pass."""
     tp_reach, stage_reach = _reach(analysis)
     cands = feedback_candidates(analysis.get("feedback"), tp_reach)
     cands += sentiment_candidates(analysis.get("emotion"), tp_reach)
-    cands += churn_candidates(analysis.get("churn"))
+    if about_retention(jmap):
+        cands += churn_candidates(analysis.get("churn"))
     drivers: list[Candidate] = []
     if behaviour is not None:
         cands += behaviour_candidates(behaviour, jmap)
