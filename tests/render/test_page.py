@@ -117,3 +117,17 @@ def test_two_segments_side_by_side_highlight_differences() -> None:
     chart = page.split('id="chart-compare"', 1)[1].split("</figure>", 1)[0]
     assert 'font-weight="bold" class="diff">−24 pp' in chart.replace("-24", "−24")
     assert ">-1 pp<" in chart or ">−1 pp<" in chart
+
+
+def test_by_groups_draw_the_segments_chart_and_a_comparison_table_does_not() -> None:
+    jmap = demo_map("sme-onboarding-churn")
+    by = {"attribute": "segment", "groups": {
+        "SME": {"customers": 100, "stages": [{"id": "signup", "customers": 100}, {"id": "onboarding", "customers": 60}]},
+        "Enterprise": {"customers": 50, "stages": [{"id": "signup", "customers": 50}, {"id": "onboarding", "customers": 45}]},
+    }}
+    page = render_map_html(jmap, {"scope": {"customers": 150}, "by": by})
+    chart = page.split('id="chart-segments"', 1)[1].split("</figure>", 1)[0]
+    assert "SME" in chart and "Enterprise" in chart and ">+30 pp<" in chart  # 90 % vs 60 % at onboarding
+    comparison_only = render_map_html(jmap, {"segments": [{"metric": "conversion", "segment": "SME"},
+                                                          {"metric": "conversion", "segment": "Enterprise"}]})
+    assert 'id="chart-segments"' not in comparison_only

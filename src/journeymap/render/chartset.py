@@ -160,20 +160,18 @@ def segments(view: MapView, compare: MapView | None = None) -> Chart | None:
                      "by id, else by position); differences of 5 points or more highlighted.",
                      compare_chart(names, (compare.jmap.persona.name, [theirs.get(i) for i in ids]),
                                    (view.jmap.persona.name, [s.share for s in view.stages])))
-    segs = rows(view.analysis.get("segments"))
-    if len(segs) < 2:
+    # groups of ``analyze --by ATTR``: each with its own stage funnel
+    by = view.analysis.get("by")
+    groups = by.get("groups") if isinstance(by, dict) else None
+    if not isinstance(groups, dict) or len(groups) < 2:
         return None
     series = []
-    for seg in segs[:2]:
-        by = {str(r.get("id") or r.get("stage")): r for r in rows(seg.get("stages"))}
-        values = []
-        for s in view.stages:
-            r = by.get(s.stage.id, {})
-            share = r.get("share")
-            if share is None and r.get("customers") is not None and seg.get("customers"):
-                share = r["customers"] / seg["customers"]
-            values.append(float(share) if isinstance(share, (int, float)) else None)
-        series.append((str(seg.get("name") or seg.get("segment") or "segment"), values))
+    for name, group in list(groups.items())[:2]:
+        stage_rows = {str(r.get("id") or r.get("stage")): r for r in rows(group.get("stages"))}
+        counts = [stage_rows.get(s.stage.id, {}).get("customers") for s in view.stages]
+        total = group.get("customers") or max((c for c in counts if isinstance(c, (int, float))), default=0)
+        series.append((str(name), [float(c) / total if isinstance(c, (int, float)) and total else None
+                                   for c in counts]))
     return Chart("segments", "Segments side by side", "Share of each segment's customers reaching each stage; "
                  "differences of 5 points or more highlighted.", compare_chart(names, series[0], series[1]))
 

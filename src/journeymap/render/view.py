@@ -193,20 +193,24 @@ def _quotes(row: Mapping[str, Any], themes: list[Mapping[str, Any]], tp_id: str)
 
 
 def _pain_text(p: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """One line a person reads: rank, kind, where, the number against its baseline, n."""
     kind = str(p.get("kind") or "pain point").replace("_", " ")
-    target = str(p.get("target") or "")
-    target = target.split(":", 1)[-1]
-    score = metric(p.get("score"))
-    evidence = p.get("evidence")
-    facts = ""
-    if isinstance(evidence, Mapping):
-        parts = [f"{k.replace('_', ' ')} {v}" for k, v in list(evidence.items())[:2]
-                 if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-        facts = "; ".join(parts)
-    text = f"{kind.capitalize()}: {names.get(target, target)}"
-    if score is not None:
-        text += f" (score {score.text()})"
-    return f"{text} — {facts}" if facts else text
+    target = str(p.get("target") or "").split(":", 1)[-1]
+    rank = f"#{p['rank']} " if p.get("rank") else ""
+    text = f"{rank}{kind.capitalize()}: {names.get(target, target)}"
+    e = p.get("evidence") if isinstance(p.get("evidence"), Mapping) else {}
+    value, baseline = _float(e.get("value")), _float(e.get("baseline"))
+    if value is not None and baseline is not None and value <= 1 and baseline <= 1:
+        text += f" — {value * 100:.0f} % vs {baseline * 100:.0f} %"
+        if e.get("compared_with"):
+            text += f" ({e['compared_with']})"
+    if _int(e.get("n")):
+        text += f", n={_int(e.get('n')):,}"
+    return text
+
+
+MIN_DECAY_SHARE = 0.05  # a decay point is shown when at least this share of the stage left there
+MAX_DECAYS_PER_STAGE = 2
 
 
 def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> MapView:
@@ -230,18 +234,26 @@ def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> M
     names = {t.id: t.name for t in jmap.touchpoints} | {s.id: s.name for s in jmap.stages}
     stage_of_tp = {t.id: t.stage for t in jmap.touchpoints}
     pains: dict[str, list[str]] = {}
+    flagged: dict[str, list[str]] = {}  # touchpoint id -> its ranked pain points
     for p in rows(a.get("pain_points")):
         target = str(p.get("target") or "").split(":", 1)[-1]
         stage_id = target if target in stage_rows or target in jmap.stage_ids() else stage_of_tp.get(target)
         if stage_id:
             pains.setdefault(stage_id, []).append(_pain_text(p, names))
+            if target in stage_of_tp:
+                flagged.setdefault(target, []).append(pains[stage_id][-1])
+    shown: dict[str, int] = {}
     for d in rows(a.get("decay_points")):
-        if d.get("stage") and d.get("customers"):
-            where = names.get(str(d.get("touchpoint")), str(d.get("touchpoint") or d["stage"]))
-            share = _float(d.get("share_of_stage"))
-            pains.setdefault(str(d["stage"]), []).append(
-                f"{int(d['customers']):,} customers ({share * 100:.0f} % of the stage) left after {where}"
-                if share is not None else f"{int(d['customers']):,} customers left after {where}")
+        share = _float(d.get("share_of_stage"))
+        stage_key = str(d.get("stage") or "")
+        if not stage_key or not d.get("customers") or share is None or share < MIN_DECAY_SHARE:
+            continue
+        if shown.get(stage_key, 0) >= MAX_DECAYS_PER_STAGE:
+            continue
+        shown[stage_key] = shown.get(stage_key, 0) + 1
+        where = names.get(str(d.get("touchpoint")), str(d.get("touchpoint") or d["stage"]))
+        pains.setdefault(stage_key, []).append(
+            f"{int(d['customers']):,} customers ({share * 100:.0f} % of the stage) left after {where}")
     views = []
     for i, stage in enumerate(jmap.stages):
         srow = stage_rows.get(stage.id, {})
@@ -270,7 +282,7 @@ def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> M
                                     for t in transitions if t.get("from") == tp.id),
                                    key=lambda x: -x[1])[:3]
             tv.quotes = _quotes(row, themes, tp.id)
-            tv.flagged = [p for p in pains.get(stage.id, []) if tp.name in p]
+            tv.flagged = flagged.get(tp.id, [])
             sv.touchpoints.append(tv)
         sv.kpis = [_kpi_view(k, _lookup(k.metric, k.touchpoint, stage.id, fb, tp_rows, stage_rows, k))
                    for k in stage.lanes.kpis]
