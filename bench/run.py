@@ -43,6 +43,19 @@ class Measure:
     runs: int
     ok: bool = True
     note: str = ""
+    code: str = ""  # the commit measured (+ when the engine had uncommitted edits)
+
+
+def code_version() -> str:
+    """The checkout's commit, with + when src/ has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../src"], cwd=HERE,
+                               text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return head + ("+" if dirty else "")
 
 
 def run_once(args: list[str], timeout: float) -> tuple[float, int, bool, str]:
@@ -89,7 +102,7 @@ def measure(tool: str, task: str, events: int, args: list[str], repeats: int,
         walls.append(float(parts[0]))
         rsses.append(int(parts[1]))
     return Measure(tool, task, events, statistics.median(walls), int(statistics.median(rsses)),
-                   repeats, True, note)
+                   repeats, True, note, code_version())
 
 
 def _fmt_size(n: int) -> str:
@@ -151,12 +164,12 @@ def floors(results: list[Measure]) -> list[str]:
 
 
 def table(results: list[Measure]) -> str:
-    rows = ["| events | tool | task | wall (s) | peak RSS | runs | note |",
-            "|---:|---|---|---:|---:|---:|---|"]
+    rows = ["| events | tool | task | wall (s) | peak RSS | runs | code | note |",
+            "|---:|---|---|---:|---:|---:|---|---|"]
     for m in results:
         wall = f"{m.wall:.2f}" if m.ok else "—"
         rows.append(f"| {_fmt_size(m.events)} | {m.tool} | {m.task} | {wall} | "
-                    f"{_gib(m.rss) if m.rss else '—'} | {m.runs} | {m.note} |")
+                    f"{_gib(m.rss) if m.rss else '—'} | {m.runs} | {m.code} | {m.note} |")
     return "\n".join(rows)
 
 
@@ -171,12 +184,31 @@ def write_results(results: list[Measure], info: dict[str, str], argv: list[str])
         "median of the runs shown. journeymap `analyze` = stage funnel, transitions, top "
         "paths and a 4-step funnel of a map drafted by `discover`; pm4py = directly-follows "
         "graph + variants; retentioneering = eventstream + transition graph + step matrix "
-        "+ funnel, on the same Parquet file.\n\n"
+        "+ funnel, on the same Parquet file. `code` is the commit measured (+: uncommitted "
+        "engine edits); rows of earlier runs are kept for sizes not run again. Other work "
+        "sharing the machine during a run makes its numbers slower, never faster.\n\n"
         f"{table(results)}\n\n## Floors\n\n" + ("\n".join(floors(results)) or "- (sizes run do not cover the floors)") + "\n"
     )
     path = HERE / "RESULTS.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def merge_earlier(results: list[Measure], path: Path) -> list[Measure]:
+    """This run's measurements plus earlier ones (bench/out/results.json) for the sizes
+    not run now, so `--sizes 1e8` alone still yields the whole table; sorted by size."""
+    import json
+    from dataclasses import asdict
+
+    now = {m.events for m in results}
+    try:
+        earlier = [Measure(**d) for d in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        earlier = []
+    merged = [m for m in earlier if m.events not in now] + results
+    merged.sort(key=lambda m: m.events)
+    path.write_text(json.dumps([asdict(m) for m in merged], indent=1), encoding="utf-8")
+    return merged
 
 
 def main(argv: list[str]) -> int:
@@ -215,6 +247,7 @@ def main(argv: list[str]) -> int:
             if m.events == n:
                 print(f"  {m.tool:16} {m.task:24} {m.wall:8.2f} s  {_gib(m.rss):>10}  {m.note}",
                       flush=True)
+    results = merge_earlier(results, OUT / "results.json")
     print()
     print(table(results))
     print("\n".join(floors(results)))

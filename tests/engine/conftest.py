@@ -4,7 +4,7 @@ A test that takes ``backend`` runs once per engine: ``duckdb`` (the workspace's
 store) and ``spark`` (the same store exported to Parquet and registered in one local
 SparkSession for the whole test session).  Both see the same fixed generated data
 (:func:`parity_workspace`).  Known gaps of an engine are strict xfails via
-``@pytest.mark.notimpl(["spark"], reason=...)``.
+``@pytest.mark.notimpl(["spark"], reason=...)`` (markers registered in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -39,12 +39,6 @@ SPARK_TEST_CONF = {
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
 }
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "spark: runs on Apache Spark (local mode)")
-    config.addinivalue_line(
-        "markers", "notimpl(backends, reason): a known gap of those backends (strict xfail)")
 
 
 def _write_data(root: Path, customers: int = 60, seed: int = 11) -> dict[str, Path]:
