@@ -19,6 +19,8 @@ import math
 
 from scipy import stats
 
+from journeymap.engine.stats import wilson_interval
+
 SMALL_SAMPLE = 30
 """Below this many answers a KPI is flagged ``small_sample`` (shown, never hidden)."""
 
@@ -28,17 +30,12 @@ def _z(level: float) -> float:
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float | None, float | None]:
-    """Wilson score interval of a share ``successes / n`` (None, None when n == 0)."""
-    if n <= 0:
-        return None, None
-    if not 0 <= successes <= n:
+    """Wilson score interval of a share ``successes / n`` (None, None when n == 0);
+    the computation is :func:`journeymap.engine.stats.wilson_interval`."""
+    if not 0 <= successes <= max(n, 0):
         raise ValueError(f"successes must be within 0..n, got {successes} of {n}")
-    z = _z(level)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    interval = wilson_interval(successes, n, level)
+    return (None, None) if interval is None else interval
 
 
 def nps_interval(promoters: int, passives: int, detractors: int,
