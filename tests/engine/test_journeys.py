@@ -120,3 +120,20 @@ def test_analyze_by_unknown_attribute(ws: Workspace, tmp_path: Path) -> None:
         ws.analyze(tmp_path / "m.yaml", by="shoe_size")
     got = ws.analyze(tmp_path / "m.yaml", by="tier")
     assert set(got["by"]["groups"]) == {"gold", "basic"}
+
+
+def test_analyze_drops_its_temporary_tables(ws: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "id: m\ntitle: M\ngoal: {statement: buy}\npersona: {name: all}\nscenario: s\n"
+        "stages:\n  - {id: a, name: A, touchpoints: [{id: v, name: V, channel: web, match: visit},"
+        " {id: b, name: B, channel: web, match: buy}]}\n", encoding="utf-8")
+
+    def temporary() -> int:
+        found = ws.store.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()
+        return int(found[0][0])
+
+    before = temporary()
+    got = ws.analyze(tmp_path / "m.yaml", by="tier")
+    assert got["funnel"] and got["transitions"]
+    assert temporary() == before

@@ -17,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import count
 from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.scratch import create_scratch, drop_scratch
 from journeymap.engine.sessions import DEFAULT_GAP, sessionize
 from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.errors import JourneymapError
@@ -31,7 +31,6 @@ from journeymap.model.document import JourneyMap
 from journeymap.model.rules import parse_rule
 
 Unit = Literal["customer", "session"]
-_names = count()
 
 
 class ScopeError(JourneymapError):
@@ -256,18 +255,17 @@ def seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Floa
 
 
 def materialize(con: ibis.BaseBackend, expr: ir.Table, prefix: str = "jm_journeys") -> ir.Table:
-    """Compute ``expr`` once into a temporary table and return it (dropped with the
-    connection).  Backends without temp tables get a cached view of the result."""
-    name = f"{prefix}_{next(_names)}"
+    """Compute ``expr`` once into a temporary table and return it (drop it with
+    :func:`drop_materialized`).  Backends without temp tables get a cached view."""
     try:
-        return con.create_table(name, expr, temp=True)
+        return create_scratch(con, expr, prefix)[1]
     except (NotImplementedError, TypeError):  # backend without temporary tables
         return expr.cache()
 
 
 def drop_materialized(con: ibis.BaseBackend, table: ir.Table) -> None:
-    """Drop a table made by :func:`materialize` (frees memory early)."""
-    name = table.get_name()
-    if name.startswith("jm_"):
-        con.drop_table(name, force=True)
-
+    """Drop a table made by :func:`materialize` (frees memory early).  The table's own
+    name, not ``get_name()``: that is qualified (``temp.main.jm_journeys_...``)."""
+    name = getattr(table.op(), "name", None)
+    if isinstance(name, str) and name.startswith("jm_"):
+        drop_scratch(con, name)

@@ -12,16 +12,12 @@ higher.  Everything up to the transition counts runs in the engine as window que
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import sqlglot as sg
-import sqlglot.expressions as sge
 
+from journeymap.engine.scratch import scratch_table as scratch_table  # opportunities imports it from here
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.metrics import markov
 from journeymap.metrics.common import event_names, num, only_persona, persona_customers
@@ -106,32 +102,6 @@ def attribution_section(con: ibis.BaseBackend, jmap: JourneyMap, *, orders: tupl
         with scratch_table(con, _touches(con, jmap, goal_ids, level), "jm_touches") as t:
             _level(out, t, level, orders, half_life_days)
     return out
-
-
-def drop_statement(name: str) -> sge.Drop:
-    """``DROP TABLE IF EXISTS name`` as a sqlglot expression.
-
-    ibis 12's ``drop_table`` (and the finaliser of ``Table.cache()``) builds
-    ``Drop(this=table)``; sqlglot 30 renamed that argument to ``tables`` and silently
-    drops ``this``, so ibis sends ``DROP TABLE IF EXISTS`` with no name — a parser
-    error, raised from a garbage-collection finaliser when it comes from ``cache()``.
-    Build the statement with whichever argument this sqlglot has."""
-    table = sg.table(name, quoted=True)
-    args: dict[str, Any] = {"tables": [table]} if "tables" in sge.Drop.arg_types else {"this": table}
-    return sge.Drop(kind="TABLE", exists=True, **args)
-
-
-@contextmanager
-def scratch_table(con: ibis.BaseBackend, expr: ir.Table, prefix: str) -> Iterator[ir.Table]:
-    """``expr`` computed once into a temporary table with a unique name (several
-    analyses may share one connection: the web app's threads, a test session), dropped
-    on exit even when a query fails."""
-    name = f"{prefix}_{uuid.uuid4().hex}"
-    table = con.create_table(name, expr, temp=True)
-    try:
-        yield table
-    finally:
-        con.raw_sql(drop_statement(name))  # type: ignore[attr-defined]
 
 
 def _level(out: dict[str, Any], t: ir.Table, level: str, orders: tuple[int, ...], half_life_days: float) -> None:
