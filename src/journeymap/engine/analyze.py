@@ -18,7 +18,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs
+from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs, funnel_reached
 from journeymap.engine.journeys import (
     JourneyOptions,
     Scope,
@@ -139,9 +139,17 @@ def loops_section(a: Analysis) -> list[dict[str, Any]]:
 
 
 def funnel_section(a: Analysis) -> list[dict[str, Any]]:
-    steps = rows(funnel(a.journeys, a.funnel, jmap=a.jmap, names=a.names))
+    # the units that reached each step feed two queries: compute them once
+    reached = materialize(a.con, funnel_reached(a.journeys, a.funnel, jmap=a.jmap, names=a.names),
+                          prefix="jm_funnel")
+    try:
+        steps = rows(funnel(a.journeys, a.funnel, jmap=a.jmap, names=a.names, reached=reached))
+        dropped = rows(funnel_dropoffs(a.journeys, a.funnel, jmap=a.jmap, names=a.names,
+                                       reached=reached))
+    finally:
+        drop_materialized(a.con, reached)
     went: dict[int, list[dict[str, Any]]] = {}
-    for r in rows(funnel_dropoffs(a.journeys, a.funnel, jmap=a.jmap, names=a.names)):
+    for r in dropped:
         went.setdefault(r["index"], []).append({"to": r["next"], "customers": r["customers"]})
     for r in steps:
         r["dropped_next"] = went.get(r["index"], [])
