@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from journeymap.engine.funnels import FunnelSpec, funnel
+from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs
 from journeymap.engine.journeys import (
     JourneyOptions,
     Scope,
@@ -54,6 +54,9 @@ def _all(ws: Workspace, presorted: bool, options: JourneyOptions, scope: Scope) 
     j = journey_table(events, None, names, options, presorted=presorted)
     spec = FunnelSpec(("visit", "view", "buy"), window=dt.timedelta(hours=2))
     strict = FunnelSpec(("view", "cart"), order="strict")
+    # a repeated step: each join of the strict chain reads the same rows on both sides
+    again = FunnelSpec(("view", "cart", "view", "cart"), order="strict",
+                       window=dt.timedelta(days=2), exclude=("buy",))
 
     def rows(expr: Any) -> list[dict[str, Any]]:
         return sorted(expr.to_pyarrow().to_pylist(), key=repr)
@@ -65,6 +68,8 @@ def _all(ws: Workspace, presorted: bool, options: JourneyOptions, scope: Scope) 
         "loops": rows(loops(j, names=names)),
         "funnel": rows(funnel(j, spec, names=names)),
         "strict": rows(funnel(j, strict, names=names)),
+        "again": rows(funnel(j, again, names=names)),
+        "again_dropoffs": rows(funnel_dropoffs(j, again, names=names, top=50)),
         "units": j.select("unit").distinct().count().to_pyarrow().as_py(),
     }
 
@@ -79,7 +84,8 @@ def test_stored_order_windows_equal_partitioned_windows(
     scope = Scope(segment=segment)
     fast, portable = _all(ws, True, options, scope), _all(ws, False, options, scope)
     assert fast["units"] == portable["units"]
-    for key in ("transitions", "paths", "around", "loops", "funnel", "strict"):
+    for key in ("transitions", "paths", "around", "loops", "funnel", "strict", "again",
+                "again_dropoffs"):
         assert fast[key] == portable[key], key
 
 

@@ -102,8 +102,8 @@ def funnel_frontiers(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap |
                 cust=j.cust.min(), at=j.seq.min(), t=j.timestamp.min(),
                 next=j.nxt.argmin(j.seq), start=j.start.min(), prev_t=j.t.min())
         else:
-            nxt = j.select(prev.unit, prev.cust, at=j.seq, t=j.timestamp, next=j.nxt,
-                           start=prev.start, prev_t=prev.t)
+            nxt = j.select(prev.unit, prev.cust, prev.start, prev.t, at=j.seq, t2=j.timestamp,
+                           next_=j.nxt).rename(prev_t="t", t="t2", next="next_")
         out.append(nxt)
     if spec.exclude:
         out = _apply_exclusions(rows, out, [c for x in spec.exclude for c in codes[x]])
