@@ -133,3 +133,11 @@ def test_cli_sections_error_is_one_line(ws: Workspace) -> None:
     run = CliRunner().invoke(main, ["analyze", "shop", "-w", str(ws.root), "--sections", "stages,nope"])
     assert run.exit_code == 1
     assert "unknown section 'nope'" in run.output and "Traceback" not in run.output
+
+
+def test_settle_rounds_float_noise_and_keeps_the_rest() -> None:
+    from journeymap.analysis import settle
+
+    assert settle(103.20430549680391) == settle(103.2043054968039) == 103.204305497
+    assert settle({"a": [1, 0.1 + 0.2, None, "x"], "b": float("nan")})["a"] == [1, 0.3, None, "x"]
+    assert settle(float("inf")) == float("inf")
