@@ -24,7 +24,9 @@ from journeymap.engine.journeys import (
     Scope,
     ScopeError,
     ScopeInfo,
+    customer_splits,
     drop_materialized,
+    duckdb_threads,
     event_names,
     journey_table,
     materialize,
@@ -258,11 +260,12 @@ def analyze_map(
     groups = group_table(con, by) if by else None
     report(progress, "selecting events", 1, 2)
     presorted = con.name == "duckdb"
-    expr = journey_table(events, jmap, names, options, presorted=presorted)
-    # On DuckDB the window is a streaming pass over the stored order (no sort); the
-    # journey table is stored once so that every section reads it instead of
-    # re-evaluating the touchpoint rules.
-    journeys = materialize(con, expr)
+    # On DuckDB the windows are streaming passes over the stored order (no sort), one
+    # per chunk of customers so that every thread runs one; the journey table is
+    # stored once so that every section reads it instead of re-evaluating the rules.
+    splits = customer_splits(con, duckdb_threads(con)) if presorted else []
+    expr = journey_table(events, jmap, names, options, presorted=presorted, splits=splits)
+    journeys = materialize(con, expr, unordered=presorted)
     report(progress, "selecting events", 2, 2)
     analysis = Analysis(con=con, jmap=jmap, names=names, events=events, journeys=journeys,
                         info=info, scope=scope, options=options,
