@@ -135,3 +135,16 @@ def backend(backend_name: str, request: pytest.FixtureRequest,
         return parity_workspace.store.ibis()
     con: ibis.BaseBackend = request.getfixturevalue("spark_con")
     return con
+
+
+@pytest.fixture(scope="session")
+def engine_demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2,000-customer demo (events, customers, feedback), built once per session."""
+    from journeymap.data.demo import generate_demo
+
+    root = tmp_path_factory.mktemp("engine-demo-2k")
+    with Workspace.create(root) as ws:
+        files = generate_demo(ws.root, customers=2000, seed=7)
+        for kind in ("customers", "events", "feedback"):
+            ws.ingest(kind, [getattr(files, kind)])
+    return root

@@ -33,20 +33,6 @@ stages:
 """
 
 
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2,000-customer demo (events, customers, feedback), built once per session."""
-    root = tmp_path_factory.getbasetemp() / "engine-demo-2k"
-    if not (root / "ready").exists():
-        from journeymap.data.demo import generate_demo
-
-        with Workspace.create(root) as ws:
-            files = generate_demo(ws.root, customers=2000, seed=7)
-            for kind in ("customers", "events", "feedback"):
-                ws.ingest(kind, [getattr(files, kind)])
-        (root / "ready").write_text("ok")
-    return root
-
-
 @pytest.fixture
 def tiny(tmp_path: Path):  # noqa: ANN201
     """C1 signs up, never sets up, cancels; C2 sets up and keeps using; C3 signs up,
@@ -109,8 +95,8 @@ def test_unknown_churn_event_is_a_one_line_error(tiny) -> None:  # noqa: ANN001
         churn_section(ws.store.ibis(), jmap, churn_event="cancelled")
 
 
-def test_planted_sme_stall_shows_in_churn_tables(tmp_path_factory: pytest.TempPathFactory) -> None:
-    with Workspace.open(demo_workspace(tmp_path_factory)) as ws:
+def test_planted_sme_stall_shows_in_churn_tables(engine_demo_root: Path) -> None:
+    with Workspace.open(engine_demo_root) as ws:
         jmap = ws.load_map("sme-onboarding-churn")
         section = churn_section(
             ws.store.ibis(), jmap, churn_event="subscription_cancelled",

@@ -16,23 +16,9 @@ from journeymap.errors import JourneymapError
 from journeymap.workspace import Workspace
 
 
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2,000-customer demo (events, customers, feedback), built once per session."""
-    root = tmp_path_factory.getbasetemp() / "engine-demo-2k"
-    if not (root / "ready").exists():
-        from journeymap.data.demo import generate_demo
-
-        with Workspace.create(root) as ws:
-            files = generate_demo(ws.root, customers=2000, seed=7)
-            for kind in ("customers", "events", "feedback"):
-                ws.ingest(kind, [getattr(files, kind)])
-        (root / "ready").write_text("ok")
-    return root
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    ws = Workspace.open(demo_workspace(tmp_path_factory))
+def demo(engine_demo_root: Path):  # noqa: ANN201
+    ws = Workspace.open(engine_demo_root)
     yield ws
     ws.close()
 

@@ -5,7 +5,6 @@ as JSON (DESIGN.md §3.3) — the dict of :func:`journeymap.analysis.full_analys
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import click
 from rich.table import Table
 
 from journeymap.cli_progress import rich_progress
-from journeymap.commands.common import err, open_workspace, out, workspace_option
+from journeymap.commands.common import err, open_workspace, out, workspace_option, write_json
 from journeymap.errors import ConfigError
 
 BAR = 24
@@ -90,12 +89,8 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
                 options=JourneyOptions(unit="session" if per_session else "customer"),
                 sections=[s.strip() for s in sections.split(",") if s.strip()] if sections else None,
                 fast=fast, progress=progress)
-    if json_out is not None:
-        text = json.dumps(result, indent=2, default=str, allow_nan=False)
-        if str(json_out) == "-":
-            click.echo(text)
-            return
-        json_out.write_text(text + "\n", encoding="utf-8")
+    if json_out is not None and write_json(result, json_out):
+        return
     print_summary(result)
     if json_out is not None:
         out.print(f"\nwrote {json_out}")

@@ -4,7 +4,6 @@ the parameters, log-likelihoods and the CLV summary (per segment and per persona
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import click
 from rich.table import Table
 
 from journeymap.cli_progress import rich_progress
-from journeymap.commands.common import err, open_workspace, out, workspace_option
+from journeymap.commands.common import err, open_workspace, out, workspace_option, write_json
 from journeymap.errors import JourneymapError
 
 
@@ -57,12 +56,8 @@ def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.dat
                 maps = [ws.load_map(p) for p in ws.map_paths()]
                 result = customer_clv(con, options, progress=progress)
                 data = result_json(con, result, maps=maps)
-    if json_out is not None:
-        text = json.dumps(data, indent=2)
-        if str(json_out) == "-":
-            click.echo(text)
-            return
-        json_out.write_text(text + "\n", encoding="utf-8")
+    if json_out is not None and write_json(data, json_out):
+        return
     _print(data)
     if json_out is not None:
         out.print(f"wrote {json_out}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -24,3 +25,14 @@ def open_workspace(workspace: Path) -> Workspace:
     from journeymap.workspace import Workspace
 
     return Workspace.open(workspace)
+
+
+def write_json(data: Any, target: Path) -> bool:
+    """Write ``data`` as JSON to ``target`` (``-``: standard output); True when it went to
+    standard output, so the caller prints nothing else there."""
+    text = json.dumps(data, indent=2, default=str, allow_nan=False)
+    if str(target) == "-":
+        click.echo(text)
+        return True
+    target.write_text(text + "\n", encoding="utf-8")
+    return False

@@ -3,14 +3,13 @@ optionally churn by segment, by stage exit and last touchpoint, and cohort reten
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from journeymap.commands.common import open_workspace, out, workspace_option
+from journeymap.commands.common import open_workspace, out, workspace_option, write_json
 
 SECONDS_METRICS = ("time_to_convert",)
 
@@ -145,5 +144,5 @@ def segments(map_ref: str, workspace: Path, by_column: str | None, rules: tuple[
     finally:
         ws.close()
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
-        out.print(f"wrote {json_path}")
+        if not write_json(report, json_path):
+            out.print(f"wrote {json_path}")
