@@ -16,8 +16,8 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
+from journeymap.engine.fetch import rows
 from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs, funnel_reached
 from journeymap.engine.journeys import (
     JourneyOptions,
@@ -69,10 +69,6 @@ def register_section(name: str, fn: Section) -> None:
     SECTIONS[name] = fn
 
 
-def rows(expr: ir.Table) -> list[dict[str, Any]]:
-    """An Ibis table's rows as dicts (through Arrow; small results only)."""
-    table: pa.Table = expr.to_pyarrow()
-    return table.to_pylist()
 
 
 def _totals(a: Analysis) -> dict[str, int]:
@@ -178,8 +174,8 @@ def by_section(a: Analysis) -> dict[str, Any] | None:
         groups.setdefault(r.pop("group"), {"stages": [], "decay_points": [], "funnel": []})[
             "decay_points"].append(r)
     for name, g in groups.items():
-        members = a.groups.filter(a.groups.group == name).select("customer_id")
-        g["funnel"] = rows(funnel(a.journeys.semi_join(members, "customer_id"), a.funnel,
+        members = a.groups.filter(a.groups.group == name).select("unit")
+        g["funnel"] = rows(funnel(a.journeys.semi_join(members, "unit"), a.funnel,
                                   jmap=a.jmap, names=a.names))
     return {"attribute": a.by, "groups": groups}
 
@@ -257,7 +253,6 @@ def analyze_map(
     names = event_names(con)
     report(progress, "selecting events", 0, 2)
     events, info = scoped_events(con, jmap, scope)
-    groups = group_table(con, by) if by else None
     report(progress, "selecting events", 1, 2)
     presorted = con.name == "duckdb"
     # On DuckDB the windows are streaming passes over the stored order (no sort), one
@@ -265,7 +260,20 @@ def analyze_map(
     # stored once so that every section reads it instead of re-evaluating the rules.
     splits = customer_splits(con, duckdb_threads(con)) if presorted else []
     expr = journey_table(events, jmap, names, options, presorted=presorted, splits=splits)
-    journeys = materialize(con, expr, unordered=presorted)
+    # Stored narrow (memory is what limits the largest logs): no customer ids (a string
+    # per event; --by maps units to customers once, below) and, per customer, no
+    # second copy of the customer code as the unit.
+    per_customer = options.unit == "customer"
+    stored = materialize(con, expr.drop("customer_id", *(["unit"] if per_customer else [])),
+                         unordered=presorted)
+    journeys = stored.mutate(unit=stored.cust) if per_customer else stored
+    scratch = [stored]
+    groups = None
+    if by:
+        owners = expr.filter(expr.is_first).select("unit", "customer_id")
+        groups = materialize(con, owners.join(group_table(con, by), "customer_id")
+                             .select("unit", "group"), prefix="jm_groups")
+        scratch.append(groups)
     report(progress, "selecting events", 2, 2)
     analysis = Analysis(con=con, jmap=jmap, names=names, events=events, journeys=journeys,
                         info=info, scope=scope, options=options,
@@ -280,7 +288,8 @@ def analyze_map(
             out[name] = SECTIONS[name](analysis)
         report(progress, "analysing", len(wanted), len(wanted))
     finally:
-        drop_materialized(con, journeys)
+        for table in scratch:
+            drop_materialized(con, table)
     return out
 
 

@@ -32,6 +32,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.journeys import seconds_between
+from journeymap.engine.labels import labelled_positions
 from journeymap.engine.transitions import END_CODE, Level, codes_of, label, step_codes
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
@@ -143,8 +144,7 @@ def funnel_reached(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | N
 
 
 def _steps(spec: FunnelSpec) -> ir.Table:
-    return ibis.memtable({"index": list(range(len(spec.steps))), "step": list(spec.steps)},
-                         schema={"index": "int64", "step": "string"})
+    return labelled_positions(spec.steps, label="step")
 
 
 def funnel(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | None = None,
@@ -171,7 +171,7 @@ def funnel(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | None = No
         steps["index"], steps.step, customers=stats.customers.fill_null(0).cast("int64"),
         median_seconds_from_previous=stats.median_seconds_from_previous,
         median_seconds_from_start=stats.median_seconds_from_start)
-    units = journeys.select("unit").distinct().count()
+    units = journeys.filter(journeys.is_first).count()  # one first step per unit
     table = table.order_by("index")
     w = ibis.window(order_by="index")
     top = table.customers.first().over(w)

@@ -22,6 +22,8 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from journeymap.engine.fetch import rows as fetch_rows
+from journeymap.engine.fetch import scalar
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
 from journeymap.engine.scratch import create_scratch, drop_scratch
 from journeymap.engine.sessions import DEFAULT_GAP, sessionize
@@ -31,6 +33,8 @@ from journeymap.model.document import JourneyMap
 from journeymap.model.rules import parse_rule
 
 Unit = Literal["customer", "session"]
+CHUNK_BITS = 32  # unit and customer codes of chunk i start at i << CHUNK_BITS
+CHUNK_MASK = (1 << CHUNK_BITS) - 1
 
 
 class ScopeError(JourneymapError):
@@ -72,7 +76,7 @@ class ScopeInfo:
 
 def event_names(con: ibis.BaseBackend) -> dict[int, str]:
     """The store's event-name dictionary, id → name (small: one row per event name)."""
-    rows = con.table("event_names").select("event_id", "event").to_pyarrow().to_pylist()
+    rows = fetch_rows(con.table("event_names").select("event_id", "event"))
     return {int(r["event_id"]): str(r["event"]) for r in rows}
 
 
@@ -124,7 +128,7 @@ def scoped_events(
         selected = customers_matching(con, rules[0])
         for rule in rules[1:]:
             selected = selected.semi_join(customers_matching(con, rule), "customer_id")
-        info.segment_customers = int(selected.count().to_pyarrow().as_py())
+        info.segment_customers = int(scalar(selected.count()))
     return events, info
 
 
@@ -161,11 +165,11 @@ def journey_table(
         tagged = assign_touchpoint_codes(events, jmap, names)
         if matched_only:
             tagged = tagged.filter(tagged.tp.notnull())
-        cols = ["tp", "stage_index"]
+        codes = {"tp": tagged.tp.cast("int16"), "stage_index": tagged.stage_index.cast("int16")}
     else:
-        tagged = events.mutate(stage_index=ibis.null().cast("int32"))
-        cols = ["stage_index"]
-    tagged = tagged.select("customer_id", "timestamp", "event_id", "session_id", *cols)
+        tagged = events
+        codes = {"stage_index": ibis.null("int16")}
+    tagged = tagged.select("customer_id", "timestamp", "event_id", "session_id", **codes)
     if presorted:
         bounds = [None, *sorted(set(splits)), None]
         whole: ir.Table | None = None
@@ -192,8 +196,8 @@ def journey_table(
     w = ibis.window(group_by="unit", order_by=["timestamp", "event_id"])
     steps: dict[str, ir.Value] = {}
     if jmap is not None:
-        steps = {"prev_tp": tagged.tp.lag().over(w).cast("int32"),
-                 "next_tp": tagged.tp.lead().over(w).cast("int32")}
+        steps = {"prev_tp": tagged.tp.lag().over(w).cast("int16"),
+                 "next_tp": tagged.tp.lead().over(w).cast("int16")}
     out = tagged.mutate(
         seq=(ibis.row_number().over(w) + 1).cast("int64"),
         **steps,
@@ -218,12 +222,14 @@ def _presorted_windows(tagged: ir.Table, sessions: bool, chunk: int = 0) -> ir.T
     The store keeps ``event_log`` physically ordered by (customer_id, timestamp,
     event_id) and DuckDB's filters and semi-joins preserve that order, so the next row
     is the next event whenever it belongs to the same unit: a streaming pass with no
-    sort (0.1 s for 10 M events instead of 3-4 s).  ``seq`` is then a global position,
-    increasing by one from step to step within a unit, which is all analyses use, and
-    the unit's code is the running count of unit starts (a streaming count too).
-    Three window levels: every lag/lead, then the running counts, then ``run``.
-    ``chunk`` offsets ``seq``, ``unit`` and ``cust`` so that chunks of customers
-    computed apart (:func:`journey_table`'s ``splits``) keep distinct codes.
+    sort (0.1 s for 10 M events instead of 3-4 s).  ``seq`` is then a position in the
+    chunk, increasing by one from step to step within a unit, which is all analyses
+    use, and the unit's code is the running count of unit starts (a streaming count
+    too; per customer, ``unit`` is ``cust``).  Three window levels: every lag/lead,
+    then the running counts, then ``run``.  ``chunk`` offsets ``unit`` and ``cust`` by
+    ``chunk << CHUNK_BITS`` so that chunks of customers computed apart
+    (:func:`journey_table`'s ``splits``) keep distinct codes: ``cust & CHUNK_MASK`` is
+    1, 2, ... within a chunk (see :func:`journeymap.engine.transitions.transitions`).
     """
     w = ibis.window()
     cid = tagged.customer_id
@@ -239,25 +245,26 @@ def _presorted_windows(tagged: ir.Table, sessions: bool, chunk: int = 0) -> ir.T
 
     steps: dict[str, ir.Value] = {}
     if "tp" in tagged.columns:
-        steps = {"prev_tp": keep(tagged.tp.lag().over(w), same_prev, "int32"),
-                 "next_tp": keep(tagged.tp.lead().over(w), same_next, "int32")}
-    offset = chunk << 40
+        steps = {"prev_tp": keep(tagged.tp.lag().over(w), same_prev, "int16"),
+                 "next_tp": keep(tagged.tp.lead().over(w), same_next, "int16")}
+    offset = chunk << CHUNK_BITS
     out = tagged.mutate(
         is_first=~same_prev, new_customer=new_customer,
-        seq=(ibis.row_number().over(w) + 1 + offset).cast("int64"),
+        seq=(ibis.row_number().over(w) + 1).cast("int64"),
         **steps,
         prev_event_id=keep(tagged.event_id.lag().over(w), same_prev, "int32"),
         next_event_id=keep(tagged.event_id.lead().over(w), same_next, "int32"),
         next_timestamp=keep(tagged.timestamp.lead().over(w), same_next, "timestamp"),
     )
     running = ibis.window(rows=(None, 0))
-    counts: dict[str, ir.Value] = {
-        "unit": out.count(where=out.is_first).over(running) + offset,
-        "cust": out.count(where=out.new_customer).over(running) + offset,
-    }
+    counts: dict[str, ir.Value] = {"cust": out.count(where=out.new_customer).over(running) + offset}
+    if sessions:
+        counts["unit"] = out.count(where=out.is_first).over(running) + offset
     if "tp" in out.columns:  # run = number of the collapsed step, by streaming counts
         counts["_rc"] = out.count(where=_run_start(out)).over(running)
     out = out.mutate(next_seconds=_seconds(out.timestamp, out.next_timestamp), **counts)
+    if not sessions:
+        out = out.mutate(unit=out.cust)
     if "tp" in out.columns:
         at_unit_start = ibis.ifelse(out.is_first, out._rc, ibis.null("int64")).max().over(running)
         out = out.mutate(run=(out._rc - at_unit_start + 1).cast("int32")).drop("_rc")
@@ -273,7 +280,7 @@ def customer_splits(con: ibis.BaseBackend, parts: int) -> list[str]:
     as many rows each (DuckDB only: rows are looked up by ``rowid``); ``[]`` elsewhere."""
     if parts < 2 or con.name != "duckdb":
         return []
-    n = int(con.table("event_log").count().to_pyarrow().as_py())
+    n = int(scalar(con.table("event_log").count()))
     cuts = sorted({n * i // parts for i in range(1, parts)} - {0})
     if not cuts:
         return []

@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.journeys import seconds_between
+from journeymap.engine.labels import labelled_positions
 from journeymap.engine.transitions import label
 from journeymap.model.document import JourneyMap
 
@@ -28,9 +29,12 @@ Reach = Literal["furthest", "visited"]
 
 
 def _with_group(table: ir.Table, groups: ir.Table | None, journeys: ir.Table) -> ir.Table:
-    """``table`` (one row per ``unit``) with the unit's ``group``."""
+    """``table`` (one row per ``unit``) with the unit's ``group`` (``groups`` has
+    ``unit, group``, or ``customer_id, group`` when ``journeys`` has customer ids)."""
     if groups is None:
         return table.mutate(group=ibis.literal("all"))
+    if "unit" in groups.columns:
+        return table.join(groups.select("unit", "group"), "unit")
     first = journeys.filter(journeys.is_first)
     owner = first.select("unit", "customer_id").join(groups.select("customer_id", "group"),
                                                      "customer_id")
@@ -42,8 +46,8 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     """One row per (group, stage): ``group, index, stage, customers, visited,
     conversion_to_next, exit_rate, median_seconds_in_stage, lost``.
 
-    ``groups`` (``customer_id, group``) splits the units, e.g. Enterprise vs SME;
-    without it every unit is in group ``all``.  ``customers`` is the reach,
+    ``groups`` (``unit, group`` or ``customer_id, group``) splits the units, e.g.
+    Enterprise vs SME; without it every unit is in group ``all``.  ``customers`` is the reach,
     ``lost`` the units whose furthest stage is this one (not counted at the last stage).
     """
     per = journeys.group_by("unit", "stage_index").aggregate(
@@ -54,9 +58,7 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     units = per.group_by("unit").aggregate(furthest=per.stage_index.max())
     units = _with_group(units.join(ends, "unit"), groups, journeys)
     per = per.join(units.select("unit", "group", "furthest", "end_index"), "unit")
-    stages = ibis.memtable({"index": list(range(len(jmap.stages))),
-                            "stage": [s.id for s in jmap.stages]},
-                           schema={"index": "int32", "stage": "string"})
+    stages = labelled_positions([s.id for s in jmap.stages], label="stage", index_type="int32")
     grid = stages.cross_join(units.select("group").distinct())
     visited = per.group_by("group", index=per.stage_index).aggregate(
         visited=per.count(),

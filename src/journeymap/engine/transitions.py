@@ -21,6 +21,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from journeymap.engine.distinct import distinct_customers
 from journeymap.engine.touchpoints import stage_indexes
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
@@ -131,10 +132,13 @@ def transitions(journeys: ir.Table, level: Level = "touchpoint", *,
         edges = edges.filter(edges.from_ != edges.to)
     agg = edges.group_by("from_", "to").aggregate(
         count=edges.count(),
-        customers=edges.cust.nunique(),
         # one sort of each group's seconds for both quantiles (exact, interpolated)
         quantiles=edges.seconds.quantile([0.5, 0.9]),
     )
+    steps = len(_dictionary(journeys, level, jmap, names)) + 1  # + a null step
+    seen = distinct_customers(edges, ["from_", "to"], groups_bound=steps * steps)
+    agg = agg.join(seen, [agg.from_.identical_to(seen.from_), agg.to.identical_to(seen.to)])
+    agg = agg.select("from_", "to", "count", "customers", "quantiles")
     agg = agg.mutate(median_seconds=agg.quantiles[0], p90_seconds=agg.quantiles[1])
     total_out = agg["count"].sum().over(ibis.window(group_by="from_"))
     agg = agg.mutate(share=agg["count"].cast("float64") / total_out)
