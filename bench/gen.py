@@ -14,10 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from spec import CHANNELS, EVENT_NAMES, FUNNEL  # noqa: F401 (FUNNEL: re-exported)
 
-EVENT_NAMES = [f"s{stage}_e{k}" for stage in range(4) for k in range(10)]
-CHANNELS = ["web", "app", "email"]
-FUNNEL = ["s0_e0", "s1_e0", "s2_e0", "s3_e0"]
 CHUNK_CUSTOMERS = 100_000
 BASE_US = 1_704_067_200_000_000  # 2024-01-01T00:00:00Z
 SCHEMA = pa.schema([

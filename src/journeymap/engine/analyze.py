@@ -10,7 +10,9 @@ journeymap add sections (segments, churn, cohorts, feedback, attribution, ...) w
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,7 @@ from journeymap.engine.journeys import (
     scoped_events,
 )
 from journeymap.engine.paths import loops, path_variants
+from journeymap.engine.scratch import shared_scratch
 from journeymap.engine.stages import Reach, decay_points, stage_funnel
 from journeymap.engine.transitions import transitions
 from journeymap.model.document import JourneyMap
@@ -262,35 +265,93 @@ def analyze_map(
     expr = journey_table(events, jmap, names, options, presorted=presorted, splits=splits)
     # Stored narrow (memory is what limits the largest logs): no customer ids (a string
     # per event; --by maps units to customers once, below) and, per customer, no
-    # second copy of the customer code as the unit.
+    # second copy of the customer code as the unit.  Stored where every cursor of the
+    # database sees it, so that sections can run side by side (_run_sections).
     per_customer = options.unit == "customer"
+    catalog = shared_scratch(con)
     stored = materialize(con, expr.drop("customer_id", *(["unit"] if per_customer else [])),
-                         unordered=presorted)
-    journeys = stored.mutate(unit=stored.cust) if per_customer else stored
+                         unordered=presorted, catalog=catalog)
     scratch = [stored]
     groups = None
     if by:
         owners = expr.filter(expr.is_first).select("unit", "customer_id")
         groups = materialize(con, owners.join(group_table(con, by), "customer_id")
-                             .select("unit", "group"), prefix="jm_groups")
+                             .select("unit", "group"), prefix="jm_groups", catalog=catalog)
         scratch.append(groups)
     report(progress, "selecting events", 2, 2)
-    analysis = Analysis(con=con, jmap=jmap, names=names, events=events, journeys=journeys,
+
+    def bind(on: ibis.BaseBackend) -> Analysis:
+        """The analysis with its tables read through the connection ``on``."""
+        if on is con:
+            ev, st, gr = events, stored, groups
+        else:
+            ev = scoped_events(on, jmap, scope, count=False)[0]
+            st = on.table(stored.op().name, database=(catalog, "main"))  # type: ignore[attr-defined]
+            gr = (None if groups is None else
+                  on.table(groups.op().name, database=(catalog, "main")))  # type: ignore[attr-defined]
+        return Analysis(con=on, jmap=jmap, names=names, events=ev,
+                        journeys=st.mutate(unit=st.cust) if per_customer else st,
                         info=info, scope=scope, options=options,
-                        funnel=funnel_spec or stage_funnel_spec(jmap), by=by, groups=groups,
+                        funnel=funnel_spec or stage_funnel_spec(jmap), by=by, groups=gr,
                         top_paths=top_paths, path_steps=path_steps,
-                        reach=reach or jmap.stage_reach)
+                        reach=reach or jmap.stage_reach, cache=cache)
+
+    cache: dict[str, Any] = {}
     wanted = [s for s in SECTIONS if sections is None or s in sections]
-    out: dict[str, Any] = {}
     try:
-        for i, name in enumerate(wanted):
-            report(progress, "analysing", i, len(wanted))
-            out[name] = SECTIONS[name](analysis)
-        report(progress, "analysing", len(wanted), len(wanted))
+        return _run_sections(con, bind, wanted, progress, parallel=catalog is not None)
     finally:
         for table in scratch:
             drop_materialized(con, table)
-    return out
+
+
+def _run_sections(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], Analysis],
+                  wanted: list[str], progress: Progress | None, *,
+                  parallel: bool) -> dict[str, Any]:
+    """Every wanted section's value, in registration order.
+
+    ``parallel`` (DuckDB, tables in a shared catalog): sections run side by side, one
+    per DuckDB thread, each thread on its own cursor of the database (a connection is
+    not safe to share between threads; cursors are) — one query's single-threaded
+    stretches and Python's compiling of the next overlap the other's scans.
+    """
+    done: dict[str, Any] = {}
+    report(progress, "analysing", 0, len(wanted))
+    workers = min(duckdb_threads(con), len(wanted)) if parallel else 1
+    if workers < 2:
+        analysis = bind(con)
+        for name in wanted:
+            done[name] = SECTIONS[name](analysis)
+            report(progress, "analysing", len(done), len(wanted))
+        return {name: done[name] for name in wanted}
+    local = threading.local()
+    cursors: list[Any] = []
+    lock = threading.Lock()
+
+    def run(name: str) -> tuple[str, Any]:
+        if not hasattr(local, "analysis"):
+            cursor = con.con.cursor()  # type: ignore[attr-defined]
+            with lock:
+                cursors.append(cursor)
+            local.analysis = bind(ibis.duckdb.from_connection(cursor))
+        return name, SECTIONS[name](local.analysis)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jm-section") as pool:
+            futures = [pool.submit(run, name) for name in wanted]
+            try:
+                for future in as_completed(futures):
+                    name, value = future.result()
+                    done[name] = value
+                    report(progress, "analysing", len(done), len(wanted))
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return {name: done[name] for name in wanted}
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:

@@ -99,9 +99,11 @@ def _as_timestamp(value: dt.date | dt.datetime) -> ir.TimestampScalar:
 
 
 def scoped_events(
-    con: ibis.BaseBackend, jmap: JourneyMap | None, scope: Scope = Scope()
+    con: ibis.BaseBackend, jmap: JourneyMap | None, scope: Scope = Scope(), *,
+    count: bool = True,
 ) -> tuple[ir.Table, ScopeInfo]:
-    """``event_log`` rows in ``scope`` (persona segment, segment rule, dates, channels)."""
+    """``event_log`` rows in ``scope`` (persona segment, segment rule, dates, channels).
+    ``count=False``: the expression only (no query for ``segment_customers``)."""
     events = con.table("event_log")
     info = ScopeInfo()
     if scope.since is not None and scope.until is not None and scope.since >= scope.until:
@@ -124,7 +126,7 @@ def scoped_events(
     for rule in rules:
         selected = customers_matching(con, rule)
         events = events.semi_join(selected, "customer_id")
-    if rules:
+    if rules and count:
         selected = customers_matching(con, rules[0])
         for rule in rules[1:]:
             selected = selected.semi_join(customers_matching(con, rule), "customer_id")
@@ -151,8 +153,8 @@ def journey_table(
     touchpoint's position in the map; only with a map), ``stage_index`` (the stage's
     position in the map), ``seq`` (position, +1 per step within a unit), ``is_first``,
     ``prev_tp``/``next_tp``, ``run`` (with a map: the number of the step in the unit's
-    path with repeats collapsed), ``prev_event_id``/``next_event_id`` and
-    ``next_seconds`` (to the next step; null at the end).  ``presorted=True`` promises that ``events``
+    path with repeats collapsed), ``next_event_id`` and ``next_seconds`` (to the next
+    step; null at the end).  ``presorted=True`` promises that ``events``
     come in (customer_id, timestamp, event_id) order, as the DuckDB store keeps them:
     the windows then need no sort and ``unit`` is an integer code.  Without a map,
     every event is a step named by its event name.  ``matched_only`` drops events no
@@ -203,7 +205,6 @@ def journey_table(
         **steps,
         # lag/lead can be null at the edges: widen the types so that a table made from
         # this expression does not inherit event_log's NOT NULL constraints.
-        prev_event_id=tagged.event_id.lag().over(w).cast("int32"),
         next_event_id=tagged.event_id.lead().over(w).cast("int32"),
         next_timestamp=tagged.timestamp.lead().over(w).cast("timestamp"),
     )
@@ -250,9 +251,9 @@ def _presorted_windows(tagged: ir.Table, sessions: bool, chunk: int = 0) -> ir.T
     offset = chunk << CHUNK_BITS
     out = tagged.mutate(
         is_first=~same_prev, new_customer=new_customer,
-        seq=(ibis.row_number().over(w) + 1).cast("int64"),
+        # a position in the chunk: int32 up to 2^31 events per chunk (one DuckDB thread's)
+        seq=(ibis.row_number().over(w) + 1).cast("int32"),
         **steps,
-        prev_event_id=keep(tagged.event_id.lag().over(w), same_prev, "int32"),
         next_event_id=keep(tagged.event_id.lead().over(w), same_next, "int32"),
         next_timestamp=keep(tagged.timestamp.lead().over(w), same_next, "timestamp"),
     )
@@ -270,7 +271,7 @@ def _presorted_windows(tagged: ir.Table, sessions: bool, chunk: int = 0) -> ir.T
         out = out.mutate(run=(out._rc - at_unit_start + 1).cast("int32")).drop("_rc")
     # the column order of the journey table before chunking (same schema on every branch)
     order = ["customer_id", "timestamp", "event_id", "tp", "stage_index", "is_first", "unit",
-             "cust", "seq", "prev_tp", "next_tp", "prev_event_id", "next_event_id",
+             "cust", "seq", "prev_tp", "next_tp", "next_event_id",
              "next_seconds", "run"]
     return out.select(*[c for c in order if c in out.columns])
 
@@ -313,22 +314,23 @@ def seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Floa
 
 
 def materialize(con: ibis.BaseBackend, expr: ir.Table, prefix: str = "jm_journeys", *,
-                unordered: bool = False) -> ir.Table:
+                unordered: bool = False, catalog: str | None = None) -> ir.Table:
     """Compute ``expr`` once into a temporary table and return it (drop it with
     :func:`drop_materialized`).  Backends without temp tables get a cached view.
 
     ``unordered`` (DuckDB): store the rows in any order — this session stops
     preserving insertion order for the one statement, so that the ``UNION ALL``
     branches of a chunked journey table (:func:`journey_table`'s ``splits``) run in
-    parallel; each branch's stored-order windows still run on one thread, in order."""
+    parallel; each branch's stored-order windows still run on one thread, in order.
+    ``catalog``: store it there (:func:`journeymap.engine.scratch.shared_scratch`)."""
     if unordered and con.name == "duckdb":
         con.raw_sql("SET SESSION preserve_insertion_order = false")  # type: ignore[attr-defined]
         try:
-            return create_scratch(con, expr, prefix)[1]
+            return create_scratch(con, expr, prefix, catalog=catalog)[1]
         finally:
             con.raw_sql("RESET SESSION preserve_insertion_order")  # type: ignore[attr-defined]
     try:
-        return create_scratch(con, expr, prefix)[1]
+        return create_scratch(con, expr, prefix, catalog=catalog)[1]
     except (NotImplementedError, TypeError):  # backend without temporary tables
         return expr.cache()
 
@@ -336,6 +338,9 @@ def materialize(con: ibis.BaseBackend, expr: ir.Table, prefix: str = "jm_journey
 def drop_materialized(con: ibis.BaseBackend, table: ir.Table) -> None:
     """Drop a table made by :func:`materialize` (frees memory early).  The table's own
     name, not ``get_name()``: that is qualified (``temp.main.jm_journeys_...``)."""
-    name = getattr(table.op(), "name", None)
+    op = table.op()
+    name = getattr(op, "name", None)
+    namespace = getattr(op, "namespace", None)
+    catalog = getattr(namespace, "catalog", None)
     if isinstance(name, str) and name.startswith("jm_"):
-        drop_scratch(con, name)
+        drop_scratch(con, name, catalog if catalog and catalog != "temp" else None)

@@ -21,9 +21,9 @@ import sqlglot as sg
 import sqlglot.expressions as sge
 
 
-def drop_statement(name: str) -> sge.Drop:
+def drop_statement(name: str, catalog: str | None = None) -> sge.Drop:
     """``DROP TABLE IF EXISTS name`` as a sqlglot expression (any sqlglot version)."""
-    table = sg.table(name, quoted=True)
+    table = sg.table(name, db="main" if catalog else None, catalog=catalog, quoted=True)
     args: dict[str, Any] = {"tables": [table]} if "tables" in sge.Drop.arg_types else {"this": table}
     return sge.Drop(kind="TABLE", exists=True, **args)
 
@@ -34,15 +34,36 @@ def scratch_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
-def create_scratch(con: ibis.BaseBackend, expr: ir.Table, prefix: str) -> tuple[str, ir.Table]:
-    """``expr`` computed once into a temporary table: its name and the table."""
+def create_scratch(con: ibis.BaseBackend, expr: ir.Table, prefix: str, *,
+                   catalog: str | None = None) -> tuple[str, ir.Table]:
+    """``expr`` computed once into a temporary table: its name and the table.  With
+    ``catalog`` (an attached in-memory database, see :func:`shared_scratch`) the table
+    is visible to every connection of the database instead of this one only."""
     name = scratch_name(prefix)
-    return name, con.create_table(name, expr, temp=True)
+    if catalog is None:
+        return name, con.create_table(name, expr, temp=True)
+    return name, con.create_table(name, expr, database=(catalog, "main"))
 
 
-def drop_scratch(con: ibis.BaseBackend, name: str) -> None:
+def drop_scratch(con: ibis.BaseBackend, name: str, catalog: str | None = None) -> None:
     """Drop the temporary table ``name`` (no error if it is gone)."""
-    con.raw_sql(drop_statement(name))  # type: ignore[attr-defined]
+    con.raw_sql(drop_statement(name, catalog))  # type: ignore[attr-defined]
+
+
+SHARED_SCRATCH = "jm_scratch"
+
+
+def shared_scratch(con: ibis.BaseBackend) -> str | None:
+    """The name of an in-memory database attached to ``con``'s DuckDB database (once),
+    whose tables every cursor of that database sees — for sections that run in
+    parallel threads; None where there is none (another backend, a read-only store)."""
+    if con.name != "duckdb":
+        return None
+    try:
+        con.raw_sql(f"ATTACH IF NOT EXISTS ':memory:' AS {SHARED_SCRATCH}")  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 — e.g. DuckDB refuses in-memory databases when read-only
+        return None
+    return SHARED_SCRATCH
 
 
 @contextmanager

@@ -83,7 +83,10 @@ def step_codes(journeys: ir.Table, level: Level, *, jmap: JourneyMap | None = No
     if level == "touchpoint" and "tp" in journeys.columns:
         return journeys.tp, journeys.next_tp, journeys.prev_tp
     if level in ("touchpoint", "event"):
-        return journeys.event_id, journeys.next_event_id, journeys.prev_event_id
+        # the previous event is rarely asked for: a window here rather than a column
+        # in every journey table
+        prev = journeys.event_id.lag().over(ibis.window(group_by="unit", order_by="seq"))
+        return journeys.event_id, journeys.next_event_id, prev
     if level == "stage":
         if "tp" not in journeys.columns:
             raise JourneymapError("stage-level steps need a map")
