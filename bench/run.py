@@ -1,13 +1,14 @@
 """``make bench``: journeymap's ingest and analyze beside pm4py and retentioneering.
 
-    python bench/run.py [--sizes 1e6,1e7,1e8] [--quick] [--repeats 3] [--peers-max 1e7]
+    python bench/run.py [--sizes 1e6,1e7,1e8] [--quick] [--repeats 3] [--peers-max 1e7] [--reuse]
 
 For each size: generate the event log (cached under bench/out/), time ``ingest`` into
 a fresh workspace, draft a map with ``discover`` (setup), time ``analyze`` of that map
 (stage funnel, transitions, top paths, a 4-step funnel), and time the peers on the
 same Parquet file up to ``--peers-max`` events.  Every measurement is a fresh process
 (imports included); wall time and peak RSS are the median of ``--repeats`` runs (one
-run past 10 M events).  Prints a table and writes bench/RESULTS.md.
+run past 10 M events).  ``--reuse`` keeps workspaces already ingested (their ingest
+rows stay from the run that measured them).  Prints a table and writes bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def write_results(results: list[Measure], info: dict[str, str], argv: list[str])
         "paths and a 4-step funnel of a map drafted by `discover`; pm4py = directly-follows "
         "graph + variants; retentioneering = eventstream + transition graph + step matrix "
         "+ funnel, on the same Parquet file. `code` is the commit measured (+: uncommitted "
-        "engine edits); rows of earlier runs are kept for sizes not run again. Other work "
+        "engine edits); rows of earlier runs are kept where not measured again. Other work "
         "sharing the machine during a run makes its numbers slower, never faster.\n\n"
         f"{table(results)}\n\n## Floors\n\n" + ("\n".join(floors(results)) or "- (sizes run do not cover the floors)") + "\n"
     )
@@ -195,18 +196,20 @@ def write_results(results: list[Measure], info: dict[str, str], argv: list[str])
 
 
 def merge_earlier(results: list[Measure], path: Path) -> list[Measure]:
-    """This run's measurements plus earlier ones (bench/out/results.json) for the sizes
-    not run now, so `--sizes 1e8` alone still yields the whole table; sorted by size."""
+    """This run's measurements plus earlier ones (bench/out/results.json) for the rows
+    (tool, task, size) not measured now, so `--sizes 1e8` alone still yields the whole
+    table; sorted by size."""
     import json
     from dataclasses import asdict
 
-    now = {m.events for m in results}
+    now = {(m.tool, m.task, m.events) for m in results}
     try:
         earlier = [Measure(**d) for d in json.loads(path.read_text(encoding="utf-8"))]
     except (OSError, ValueError, TypeError):
         earlier = []
-    merged = [m for m in earlier if m.events not in now] + results
-    merged.sort(key=lambda m: m.events)
+    merged = [m for m in earlier if (m.tool, m.task, m.events) not in now] + results
+    order = {"journeymap": 0, "pm4py": 1, "retentioneering": 2}
+    merged.sort(key=lambda m: (m.events, order.get(m.tool, 9), m.task != "ingest"))
     path.write_text(json.dumps([asdict(m) for m in merged], indent=1), encoding="utf-8")
     return merged
 
@@ -221,6 +224,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="1 M events, one run, no peers")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peers-max", type=float, default=1e7)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep existing workspaces: measure analyze (and the peers), not ingest")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     repeats, peers_max = args.repeats, int(args.peers_max)
@@ -232,8 +237,9 @@ def main(argv: list[str]) -> int:
         data = generate(n, OUT / f"events-{n}.parquet")
         ws = OUT / f"ws-{n}"
         print(f"{_fmt_size(n)} events: {data}", flush=True)
-        results.append(measure("journeymap", "ingest", n, ["ingest", str(ws), str(data)], reps,
-                               before=[str(ws)]))
+        if not (args.reuse and (ws / "journeymap.duckdb").exists()):
+            results.append(measure("journeymap", "ingest", n, ["ingest", str(ws), str(data)],
+                                   reps, before=[str(ws)]))
         map_file = OUT / f"discovered-{n}.yaml"
         subprocess.run([sys.executable, str(JOBS), "discover", str(ws), str(map_file)], check=True)
         results.append(measure("journeymap", "analyze", n,

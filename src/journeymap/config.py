@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from journeymap.errors import ConfigError
 
 CONFIG_NAME = "journeymap.toml"
 DEFAULT_ENGINE_URL = "duckdb:journeymap.duckdb"
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*$", re.IGNORECASE)
 
 
 def _source_to_toml(source: SourceConfig) -> dict[str, Any]:
@@ -34,18 +36,23 @@ class Config:
     name: str
     engine_url: str = DEFAULT_ENGINE_URL
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    memory_limit: str | None = None  # "6GB", "30%" (of RAM); None: the store's default
 
     def source(self, kind: str) -> SourceConfig:
         return self.sources.get(kind, SourceConfig())
 
     def to_toml(self) -> str:
-        doc: dict[str, Any] = {"name": self.name, "engine": {"url": self.engine_url}}
+        engine: dict[str, Any] = {"url": self.engine_url}
+        if self.memory_limit:
+            engine["memory_limit"] = self.memory_limit
+        doc: dict[str, Any] = {"name": self.name, "engine": engine}
         sources = {k: _source_to_toml(s) for k, s in self.sources.items()}
         if sources:
             doc["sources"] = sources
         header = (
             "# journeymap workspace settings.\n"
-            "# [engine] url: 'duckdb:FILE' (relative to this folder) is the embedded default.\n"
+            "# [engine] url: 'duckdb:FILE' (relative to this folder) is the embedded default;\n"
+            "#   memory_limit = \"8GB\" or \"40%\" (of RAM; default 30%): beyond it DuckDB spills to disk.\n"
             "# [sources.<kind>] maps your export's columns to journeymap's, e.g.\n"
             "#   [sources.events.columns]\n"
             "#   \"Contact ID\" = \"customer_id\"\n"
@@ -84,6 +91,13 @@ def load_config(path: Path) -> Config:
     if not isinstance(engine, dict):
         raise ConfigError(f"{path}: engine: expected a table with url = \"...\"")
     url = engine.get("url", DEFAULT_ENGINE_URL)
+    memory = engine.get("memory_limit")
+    if memory is not None and not (isinstance(memory, str) and _MEMORY.match(memory)):
+        raise ConfigError(f"{path}: engine.memory_limit: expected a size like \"8GB\" or a share "
+                          f"of RAM like \"40%\", got {memory!r}")
+    unknown = set(engine) - {"url", "memory_limit"}
+    if unknown:
+        raise ConfigError(f"{path}: engine: unknown setting '{sorted(unknown)[0]}'")
     sources_raw = raw.get("sources", {})
     if not isinstance(sources_raw, dict):
         raise ConfigError(f"{path}: sources: expected a table")
@@ -92,7 +106,7 @@ def load_config(path: Path) -> Config:
         if kind not in KINDS:
             raise ConfigError(f"{path}: sources.{kind}: unknown kind (expected one of {', '.join(KINDS)})")
         sources[kind] = _source(kind, value, path)
-    return Config(name=str(name), engine_url=str(url), sources=sources)
+    return Config(name=str(name), engine_url=str(url), sources=sources, memory_limit=memory)
 
 
 def save_config(config: Config, path: Path) -> None:

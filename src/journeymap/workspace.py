@@ -93,7 +93,7 @@ class Workspace:
         if self._store is None:
             from journeymap.data.store import Store
 
-            self._store = Store(self.store_path)
+            self._store = Store(self.store_path, memory_limit=self.config.memory_limit)
             self._store.ensure_schema()
         return self._store
 
