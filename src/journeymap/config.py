@@ -15,6 +15,8 @@ from journeymap.errors import ConfigError
 
 CONFIG_NAME = "journeymap.toml"
 DEFAULT_ENGINE_URL = "duckdb:journeymap.duckdb"
+# [engine] keys: the store, its memory, and Spark's (read by journeymap.engine.backend)
+ENGINE_SETTINGS = {"url", "memory_limit", "spark_url", "spark_data", "spark_conf"}
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*$", re.IGNORECASE)
 
 
@@ -95,7 +97,7 @@ def load_config(path: Path) -> Config:
     if memory is not None and not (isinstance(memory, str) and _MEMORY.match(memory)):
         raise ConfigError(f"{path}: engine.memory_limit: expected a size like \"8GB\" or a share "
                           f"of RAM like \"40%\", got {memory!r}")
-    unknown = set(engine) - {"url", "memory_limit"}
+    unknown = set(engine) - ENGINE_SETTINGS
     if unknown:
         raise ConfigError(f"{path}: engine: unknown setting '{sorted(unknown)[0]}'")
     sources_raw = raw.get("sources", {})

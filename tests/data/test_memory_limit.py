@@ -60,3 +60,11 @@ def test_unknown_engine_setting(tmp_path: Path) -> None:
     toml.write_text('name = "x"\n[engine]\nurl = "duckdb:j.duckdb"\nthreads = 4\n')
     with pytest.raises(ConfigError, match="engine: unknown setting 'threads'"):
         load_config(toml)
+
+
+def test_spark_settings_are_engine_settings(tmp_path: Path) -> None:
+    toml = tmp_path / "journeymap.toml"
+    toml.write_text('name = "x"\n[engine]\nurl = "duckdb:j.duckdb"\nmemory_limit = "40%"\n'
+                    'spark_url = "spark://m:7077"\nspark_data = "s3a://lake/x"\n'
+                    '[engine.spark_conf]\n"spark.executor.memory" = "4g"\n')
+    assert load_config(toml).memory_limit == "40%"
