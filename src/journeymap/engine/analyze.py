@@ -72,8 +72,6 @@ def register_section(name: str, fn: Section) -> None:
     SECTIONS[name] = fn
 
 
-
-
 def _totals(a: Analysis) -> dict[str, int]:
     if "totals" not in a.cache:
         e = a.events
