@@ -20,6 +20,7 @@ from journeymap.engine.journeys import (
     event_names,
     journey_table,
     materialize,
+    scope_customers,
     scoped_events,
 )
 from journeymap.engine.paths import loops, path_variants, paths_around
@@ -53,10 +54,11 @@ def _all(ws: Workspace, presorted: bool, options: JourneyOptions, scope: Scope,
          chunks: int = 1) -> dict[str, Any]:
     con = ws.store.ibis()
     names = event_names(con)
-    events, _ = scoped_events(con, None, scope)
+    events, info = scoped_events(con, None, scope, by_customer=False)
     splits = customer_splits(con, chunks)
     assert len(splits) == chunks - 1
-    j = journey_table(events, None, names, options, presorted=presorted, splits=splits)
+    j = journey_table(events, None, names, options, presorted=presorted, splits=splits,
+                      customers=scope_customers(con, info.rules))
     if chunks > 1:  # stored as analyze stores it: the branches run in parallel, unordered
         j = materialize(con, j, unordered=True)
     spec = FunnelSpec(("visit", "view", "buy"), window=dt.timedelta(hours=2))

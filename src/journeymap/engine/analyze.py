@@ -32,6 +32,7 @@ from journeymap.engine.journeys import (
     event_names,
     journey_table,
     materialize,
+    scope_customers,
     scoped_events,
 )
 from journeymap.engine.paths import loops, path_variants
@@ -253,14 +254,19 @@ def analyze_map(
     scope = Scope(segment=segment, since=since, until=until, channels=channels, persona=persona)
     names = event_names(con)
     report(progress, "selecting events", 0, 2)
-    events, info = scoped_events(con, jmap, scope)
+    # customer rules (persona, --segment) are applied to the journey table after its
+    # stored-order windows (journey_table's customers=), to the events for sections here
+    unfiltered, info = scoped_events(con, jmap, scope, by_customer=False)
+    selected = scope_customers(con, info.rules)
+    events = unfiltered if selected is None else unfiltered.semi_join(selected, "customer_id")
     report(progress, "selecting events", 1, 2)
     presorted = con.name == "duckdb"
     # On DuckDB the windows are streaming passes over the stored order (no sort), one
     # per chunk of customers so that every thread runs one; the journey table is
     # stored once so that every section reads it instead of re-evaluating the rules.
     splits = customer_splits(con, duckdb_threads(con)) if presorted else []
-    expr = journey_table(events, jmap, names, options, presorted=presorted, splits=splits)
+    expr = journey_table(unfiltered, jmap, names, options, presorted=presorted, splits=splits,
+                         customers=selected)
     # Stored narrow (memory is what limits the largest logs): no customer ids (a string
     # per event; --by maps units to customers once, below) and, per customer, no
     # second copy of the customer code as the unit.  Stored where every cursor of the
