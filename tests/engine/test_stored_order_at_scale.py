@@ -33,6 +33,7 @@ from journeymap.engine.journeys import (
 )
 from journeymap.engine.stages import stage_funnel
 from journeymap.engine.transitions import transitions
+from journeymap.errors import JourneymapError
 from journeymap.model import load_map_text
 from journeymap.model.document import JourneyMap
 from journeymap.workspace import Workspace
@@ -145,3 +146,12 @@ def test_analyze_counts_each_customer_once(ws: Workspace, jmap: JourneyMap) -> N
     assert out["stages"][0]["customers"] == starts
     portable = journey_table(scoped_events(con, jmap)[0], jmap, event_names(con))
     assert starts == _shape(portable)["units"]
+
+
+def test_presorted_refuses_joined_events(ws: Workspace, jmap: JourneyMap) -> None:
+    """Events semi-joined to customers may reach the windows out of stored order."""
+    con = ws.store.ibis()
+    joined, _ = scoped_events(con, jmap)  # the persona rule applied as a semi-join
+    with pytest.raises(JourneymapError, match="presorted journeys need events without joins"):
+        journey_table(joined, jmap, event_names(con), presorted=True,
+                      splits=customer_splits(con, 2))

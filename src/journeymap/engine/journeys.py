@@ -194,11 +194,6 @@ def journey_table(
                             tp=coded.tp.cast("int16"), stage_index=coded.stage_index.cast("int16"))
 
     if presorted:
-        if events.op().find(ops.JoinChain):
-            raise JourneymapError(
-                "presorted journeys need events without joins (they may come out of stored "
-                "order): pass customer rules as customers=, e.g. scoped_events(..., "
-                "by_customer=False) and scope_customers(con, info.rules)")
         bounds = [None, *sorted(set(splits)), None]
         whole: ir.Table | None = None
         for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
@@ -217,6 +212,11 @@ def journey_table(
             part = _presorted_windows(part, options.unit == "session", chunk=i)
             whole = part if whole is None else whole.union(part)
         assert whole is not None
+        if whole.op().find(ops.JoinChain):  # the events, or a rule, joined something
+            raise JourneymapError(
+                "presorted journeys need events without joins (they may come out of stored "
+                "order): pass customer rules as customers=, e.g. scoped_events(..., "
+                "by_customer=False) and scope_customers(con, info.rules)")
         if customers is not None:  # after the windows: a customer's steps stay whole
             whole = whole.semi_join(customers.select("customer_id"), "customer_id")
         return whole
