@@ -3,9 +3,11 @@ and decay points — where customers leave the journey — optionally per group.
 
 A unit *reaches* stage *k* when the furthest stage it has a matched touchpoint in is
 *k* or later (``reach="furthest"``, a funnel: reaching renewal implies passing through
-onboarding), or only when it has a touchpoint in *k* itself (``reach="visited"``; then
-conversion to the next stage is the share of the stage's units that also visit the
-next stage, and ``lost`` counts those that do not).
+onboarding); ``reach="first"`` or ``"last"`` use the stage of the unit's first (where
+it entered) or last (where it is now) matched touchpoint instead of the furthest, the
+same funnel otherwise; ``reach="visited"`` counts a unit only at the stages it has a
+touchpoint in (conversion to the next stage is then the share of the stage's units that
+also visit the next stage, and ``lost`` counts those that do not).
 Time in stage is the span from the unit's first to its last event in the stage
 (stages of a real journey overlap — an invoice in the renewal stage may be paid at
 purchase — so "until the next stage starts" would be negative for many units).  A unit
@@ -25,7 +27,7 @@ from journeymap.engine.labels import labelled_positions
 from journeymap.engine.transitions import label
 from journeymap.model.document import JourneyMap
 
-Reach = Literal["furthest", "visited"]
+Reach = Literal["furthest", "visited", "first", "last"]
 
 
 def _with_group(table: ir.Table, groups: ir.Table | None, journeys: ir.Table) -> ir.Table:
@@ -56,7 +58,11 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     ends = journeys.filter(journeys.next_seconds.isnull()).select(
         "unit", end_index=journeys.stage_index)
     units = per.group_by("unit").aggregate(furthest=per.stage_index.max())
-    units = _with_group(units.join(ends, "unit"), groups, journeys)
+    units = units.join(ends, "unit")
+    if reach == "first":
+        first = journeys.filter(journeys.is_first).select("unit", start_index=journeys.stage_index)
+        units = units.join(first, "unit")
+    units = _with_group(units, groups, journeys)
     per = per.join(units.select("unit", "group", "furthest", "end_index"), "unit")
     stages = labelled_positions([s.id for s in jmap.stages], label="stage", index_type="int32")
     grid = stages.cross_join(units.select("group").distinct())
@@ -65,11 +71,21 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
         exits=(per.end_index == per.stage_index).sum(),
         median_seconds_in_stage=per.seconds.median(),
     )
-    if reach == "furthest":
-        hit = grid.join(units, [grid.group == units.group, units.furthest >= grid["index"]])
-        hit = hit.select(group=grid.group, index=grid["index"], furthest=units.furthest)
+    if reach != "visited":
+        # the unit's stage: furthest, first or last; reaching k = that stage is k or later
+        if reach == "furthest":
+            at = units.furthest
+        elif reach == "last":
+            at = units.end_index
+        elif reach == "first":
+            at = units.start_index
+        else:
+            raise ValueError(f"unknown stage reach '{reach}' (furthest, first, last, visited)")
+        at_units = units.select("group", at=at)
+        hit = grid.join(at_units, [grid.group == at_units.group, at_units.at >= grid["index"]])
+        hit = hit.select(group=grid.group, index=grid["index"], at=at_units.at)
         reached = hit.group_by("group", "index").aggregate(
-            customers=hit.count(), lost=(hit.furthest == hit["index"]).sum())
+            customers=hit.count(), lost=(hit.at == hit["index"]).sum())
     else:
         # visited: units with a touchpoint in the stage; conversion to the next stage is
         # the share of them that also visit the next one (never above 100 %).
@@ -85,7 +101,7 @@ def stage_funnel(journeys: ir.Table, jmap: JourneyMap, *, groups: ir.Table | Non
     out = out.mutate(customers=out.customers.fill_null(0), lost=out.lost.fill_null(0),
                      visited=out.visited.fill_null(0), exits=out.exits.fill_null(0))
     w = ibis.window(group_by="group", order_by="index")
-    if reach == "furthest":
+    if reach != "visited":
         converted = out.customers.lead().over(w).cast("float64")
     else:
         converted = (out.customers - out.lost).cast("float64")

@@ -319,11 +319,13 @@ class JourneyMap(_Model):
     persona: Persona = Field(description="the one persona whose journey this is")
     scenario: str = Field(min_length=1, description="the situation the persona is in")
     stage_kind: StageKind = Field(default=StageKind.funnel, description="how the stages are laid out")
-    stage_reach: Literal["furthest", "visited"] = Field(
+    stage_reach: Literal["furthest", "visited", "first", "last"] = Field(
         default="furthest",
         description=(
             "how the stage funnel counts a customer: 'furthest' — reaching a stage means the "
             "furthest stage with a matched touchpoint is that stage or later (a funnel); "
+            "'first' or 'last' — the same with the stage of the customer's first (entry) or "
+            "last (where they are now) matched touchpoint instead of the furthest; "
             "'visited' — only customers with a touchpoint in the stage itself (for maps where "
             "customers keep using later stages without passing an earlier one)"
         ),
