@@ -90,3 +90,25 @@ def test_bad_segment_is_one_line_error(demo: tuple[Workspace, dict[str, Any]]) -
                                     "--segment", "shoe_size > 3"])
     assert run.exit_code == 1
     assert "shoe_size" in run.output and "Traceback" not in run.output
+
+
+def test_paths_around_from_the_cli(demo: tuple[Workspace, dict[str, Any]]) -> None:
+    """--paths-to / --paths-from on the demo: what leads to first value, what follows a
+    support ticket, and the converted vs dropped paths; an unknown touchpoint is one line."""
+    from click.testing import CliRunner
+
+    from journeymap.cli import main
+
+    ws, _ = demo
+    args = ["analyze", "sme-onboarding-churn", "-w", str(ws.root), "--sections",
+            "stages,funnel,paths,outcome_paths,paths_to,paths_from,transitions"]
+    run = CliRunner().invoke(main, [*args, "--paths-to", "first_value", "--paths-from",
+                                    "support_ticket", "--around-steps", "2"])
+    assert run.exit_code == 0, run.output
+    assert "Steps leading to first_value" in run.output
+    assert "Steps after support_ticket" in run.output
+    assert "Paths of customers who reached renewal" in run.output
+    run = CliRunner().invoke(main, [*args, "--paths-to", "nope"])
+    assert run.exit_code == 1
+    assert "paths around 'nope': no such touchpoint" in run.output
+    assert "Traceback" not in run.output

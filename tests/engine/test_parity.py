@@ -163,10 +163,12 @@ def test_touchpoint_assignment_by_rule(backend: ibis.BaseBackend,
 def test_analyze_map(backend: ibis.BaseBackend, reference: ibis.BaseBackend,
                      jmap: JourneyMap) -> None:
     def run(con: ibis.BaseBackend) -> dict[str, Any]:
-        return analyze_map(con, jmap, by="segment", top_paths=50)
+        return analyze_map(con, jmap, by="segment", top_paths=50, paths_to="upgrade",
+                           paths_from="signup")
 
     want = run(reference)
     assert want["transitions"] and want["paths"] and want["funnel"] and want["stages"]
+    assert want["outcome_paths"]["converted"] and want["paths_to"] and want["paths_from"]
     assert_same(run(backend), want)
 
 

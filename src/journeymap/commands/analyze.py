@@ -52,6 +52,12 @@ def _duration(value: str | None) -> dt.timedelta | None:
 @click.option("--funnel-order", type=click.Choice(["loose", "strict"]), default="loose", show_default=True)
 @click.option("--funnel-window", help="Conversion window from step 1, e.g. 7d, 12h.")
 @click.option("--exclude", "exclude", help="Exclusion steps, comma-separated.")
+@click.option("--paths-to", metavar="TOUCHPOINT",
+              help="Also show the steps that lead to this touchpoint (e.g. churn).")
+@click.option("--paths-from", metavar="TOUCHPOINT",
+              help="Also show the steps that follow this touchpoint.")
+@click.option("--around-steps", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="How many steps --paths-to / --paths-from show.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="Analytics engine (spark: [engine] spark_url or $JOURNEYMAP_SPARK_URL, "
                    "default local[2]; docs/spark.md).")
@@ -62,7 +68,8 @@ def _duration(value: str | None) -> dt.timedelta | None:
 def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | None,
             until: str | None, by: str | None, all_customers: bool, per_session: bool,
             funnel_steps: str | None, funnel_level: str | None, funnel_order: str,
-            funnel_window: str | None, exclude: str | None, engine: str,
+            funnel_window: str | None, exclude: str | None, paths_to: str | None,
+            paths_from: str | None, around_steps: int, engine: str,
             sections: str | None, fast: bool, json_out: Path | None) -> None:
     """Analyse MAP on the workspace's data: stage funnel, transitions, paths, funnel,
     feedback, attribution, CLV, goal, emotion, themes, pain points and opportunities."""
@@ -87,6 +94,7 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
                 since=_date(since, "--since"), until=_date(until, "--until"),
                 persona=not all_customers, by=by, funnel_spec=spec,
                 options=JourneyOptions(unit="session" if per_session else "customer"),
+                paths_to=paths_to, paths_from=paths_from, around_steps=around_steps,
                 sections=[s.strip() for s in sections.split(",") if s.strip()] if sections else None,
                 fast=fast, progress=progress)
     if json_out is not None and write_json(result, json_out):
@@ -165,6 +173,17 @@ def print_summary(result: dict[str, Any]) -> None:
     out.print("[bold]Top paths[/]")
     for p in result.get("paths", [])[:5]:
         out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
+    outcome = result.get("outcome_paths") or {}
+    for key, label in (("converted", "reached"), ("dropped", "started the funnel, never reached")):
+        if outcome.get(key):
+            out.print(f"[bold]Paths of customers who {label} {outcome['step']}[/]")
+            for p in outcome[key][:3]:
+                out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
+    for key, label in (("paths_to", "leading to"), ("paths_from", "after")):
+        if result.get(key):
+            out.print(f"[bold]Steps {label} {result[key][0]['path'][-1 if key == 'paths_to' else 0]}[/]")
+            for p in result[key][:5]:
+                out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
     if result.get("decay_points"):
         out.print("[bold]Decay points[/] (where journeys stop before the last stage)")
         for d in result["decay_points"][:5]:

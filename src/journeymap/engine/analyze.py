@@ -35,7 +35,7 @@ from journeymap.engine.journeys import (
     scope_customers,
     scoped_events,
 )
-from journeymap.engine.paths import loops, path_variants
+from journeymap.engine.paths import loops, path_variants, paths_around
 from journeymap.engine.scratch import shared_scratch
 from journeymap.engine.stages import Reach, decay_points, stage_funnel
 from journeymap.engine.transitions import transitions
@@ -61,6 +61,9 @@ class Analysis:
     top_paths: int = 20
     path_steps: int = 6
     reach: Reach = "furthest"
+    paths_to: str | None = None  # a touchpoint: the steps leading to it
+    paths_from: str | None = None  # a touchpoint: the steps after it
+    around_steps: int = 3
     cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -132,6 +135,38 @@ def stage_transitions_section(a: Analysis) -> list[dict[str, Any]]:
 
 def paths_section(a: Analysis) -> list[dict[str, Any]]:
     return rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths, jmap=a.jmap))
+
+
+def outcome_paths_section(a: Analysis) -> dict[str, Any]:
+    """Top paths of the units that reached the funnel's last step (``converted``) and of
+    those that started it but did not (``dropped``)."""
+    reached = funnel_reached(a.journeys, a.funnel, jmap=a.jmap, names=a.names)
+    last = len(a.funnel.steps) - 1
+    converted = reached.filter(reached["index"] == last).select("unit").distinct()
+    started = reached.filter(reached["index"] == 0).select("unit").distinct()
+    dropped = started.anti_join(converted, "unit")
+
+    def top(units: ir.Table) -> list[dict[str, Any]]:
+        return rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths,
+                                  jmap=a.jmap, units=units))
+
+    return {"step": a.funnel.steps[-1], "converted": top(converted), "dropped": top(dropped)}
+
+
+def paths_to_section(a: Analysis) -> list[dict[str, Any]] | None:
+    """The ``around_steps`` steps leading to each unit's first ``paths_to`` (and it)."""
+    if not a.paths_to:
+        return None
+    return rows(paths_around(a.journeys, a.paths_to, before=a.around_steps, top=a.top_paths,
+                             jmap=a.jmap, names=a.names))
+
+
+def paths_from_section(a: Analysis) -> list[dict[str, Any]] | None:
+    """``paths_from`` (each unit's first) and the ``around_steps`` steps after it."""
+    if not a.paths_from:
+        return None
+    return rows(paths_around(a.journeys, a.paths_from, after=a.around_steps, top=a.top_paths,
+                             jmap=a.jmap, names=a.names))
 
 
 def loops_section(a: Analysis) -> list[dict[str, Any]]:
@@ -208,7 +243,8 @@ for _name, _fn in (
     ("map", map_section), ("scope", scope_section), ("stages", stages_section),
     ("touchpoints", touchpoints_section), ("transitions", transitions_section),
     ("stage_transitions", stage_transitions_section), ("paths", paths_section),
-    ("loops", loops_section), ("funnel", funnel_section), ("decay_points", decay_section),
+    ("outcome_paths", outcome_paths_section), ("paths_to", paths_to_section),
+    ("paths_from", paths_from_section), ("loops", loops_section), ("funnel", funnel_section), ("decay_points", decay_section),
     ("by", by_section), ("pain_points", _empty), ("segments", _empty),
     ("unmatched", unmatched_section),
 ):
@@ -245,12 +281,22 @@ def analyze_map(
     top_paths: int = 20,
     path_steps: int = 6,
     reach: Reach | None = None,
+    paths_to: str | None = None,
+    paths_from: str | None = None,
+    around_steps: int = 3,
     sections: tuple[str, ...] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Analyse ``jmap`` on the data behind ``con`` (any Ibis backend with the store's
     tables); the result has the keys of DESIGN.md §3.3 and those of extra sections.
-    ``reach`` defaults to the map's ``stage_reach``."""
+    ``reach`` defaults to the map's ``stage_reach``; ``paths_to``/``paths_from`` (a
+    touchpoint id) add the ``around_steps`` steps before/after each unit's first visit
+    of it."""
+    for step in (paths_to, paths_from):
+        if step is not None and step not in {t.id for t in jmap.touchpoints}:
+            known = ", ".join(t.id for t in jmap.touchpoints)
+            raise ScopeError(f"paths around '{step}': no such touchpoint in map "
+                             f"'{jmap.id}' (known: {known})")
     scope = Scope(segment=segment, since=since, until=until, channels=channels, persona=persona)
     names = event_names(con)
     report(progress, "selecting events", 0, 2)
@@ -298,7 +344,8 @@ def analyze_map(
                         info=info, scope=scope, options=options,
                         funnel=funnel_spec or stage_funnel_spec(jmap), by=by, groups=gr,
                         top_paths=top_paths, path_steps=path_steps,
-                        reach=reach or jmap.stage_reach, cache=cache)
+                        reach=reach or jmap.stage_reach, paths_to=paths_to,
+                        paths_from=paths_from, around_steps=around_steps, cache=cache)
 
     cache: dict[str, Any] = {}
     wanted = [s for s in SECTIONS if sections is None or s in sections]
