@@ -82,6 +82,12 @@ def sme_analysis() -> dict[str, Any]:
             {"step": "renewal", "customers": 469, "dropped_next": []},
         ],
         "paths": [{"path": ["trial", "END"], "customers": 381, "share": 0.36}],
+        "outcome_paths": {
+            "step": "renewal", "converted_customers": 469, "dropped_customers": 589,
+            "converted": [{"path": ["trial", "checkout", "data_import", "first_value"],
+                           "customers": 300, "share": 300 / 469}],
+            "dropped": [{"path": ["trial", "END"], "customers": 381, "share": 381 / 589}],
+        },
         "decay_points": [{"stage": "signup", "touchpoint": "trial", "customers": 381, "share_of_stage": 0.36}],
         "themes": {"themes": [{"label": "import · date · column", "quotes": ["The import rejects my dates"],
                                "concentrated_on": ["data_import"]}]},

@@ -83,6 +83,10 @@ def test_charts_render_from_the_analysis() -> None:
     assert "went to: End of journey 381" in funnel
     sankey = page.split('id="chart-sankey"', 1)[1].split("</figure>", 1)[0]
     assert "200 moves back or within a stage are not drawn" in sankey
+    outcome = page.split('id="chart-outcome"', 1)[1].split("</figure>", 1)[0]
+    assert "Reached First renewal — 469 customers" in outcome
+    assert "Started, never reached First renewal — 589 customers" in outcome
+    assert "End of journey" in outcome and "64 %" in outcome  # 381 of 589 ended after the trial
 
 
 def test_missing_sections_render_gracefully() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.fetch import rows
+from journeymap.engine.fetch import rows, scalar
 from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs, funnel_reached
 from journeymap.engine.journeys import (
     JourneyOptions,
@@ -140,17 +140,21 @@ def paths_section(a: Analysis) -> list[dict[str, Any]]:
 def outcome_paths_section(a: Analysis) -> dict[str, Any]:
     """Top paths of the units that reached the funnel's last step (``converted``) and of
     those that started it but did not (``dropped``)."""
-    reached = funnel_reached(a.journeys, a.funnel, jmap=a.jmap, names=a.names)
-    last = len(a.funnel.steps) - 1
-    converted = reached.filter(reached["index"] == last).select("unit").distinct()
-    started = reached.filter(reached["index"] == 0).select("unit").distinct()
-    dropped = started.anti_join(converted, "unit")
-
-    def top(units: ir.Table) -> list[dict[str, Any]]:
-        return rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths,
-                                  jmap=a.jmap, units=units))
-
-    return {"step": a.funnel.steps[-1], "converted": top(converted), "dropped": top(dropped)}
+    reached = materialize(a.con, funnel_reached(a.journeys, a.funnel, jmap=a.jmap, names=a.names),
+                          prefix="jm_outcome")
+    try:
+        last = len(a.funnel.steps) - 1
+        converted = reached.filter(reached["index"] == last).select("unit").distinct()
+        started = reached.filter(reached["index"] == 0).select("unit").distinct()
+        dropped = started.anti_join(converted, "unit")
+        out: dict[str, Any] = {"step": a.funnel.steps[-1]}
+        for key, units in (("converted", converted), ("dropped", dropped)):
+            out[f"{key}_customers"] = int(scalar(units.count()))
+            out[key] = rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths,
+                                          jmap=a.jmap, units=units))
+        return out
+    finally:
+        drop_materialized(a.con, reached)
 
 
 def paths_to_section(a: Analysis) -> list[dict[str, Any]] | None:

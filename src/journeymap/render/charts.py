@@ -1,4 +1,4 @@
-"""Charts as hand-written SVG: funnel, Sankey, emotion curve, KPI trend, comparisons.
+"""Charts as hand-written SVG: funnel, Sankey, paths, emotion curve, KPI trend, comparisons.
 
 SVG rather than a JavaScript library: the same markup goes inline into the page, into
 ``--out chart.svg`` files, into the PNG and PDF (through Chromium), and prints sharply
@@ -123,6 +123,44 @@ def sankey_chart(columns: Sequence[Sequence[str]], labels: dict[str, str],
     if loops:
         body.append(_text(0, height - 4, f"{loops:,} moves back or within a stage are not drawn", size=11, fill=MUTED))
     return _svg(width, height, "".join(body), f"Sankey of {title}")
+
+
+@dataclass
+class PathGroup:
+    title: str  # "Completed the funnel", ...
+    customers: int
+    paths: list[tuple[list[str], float, int]]  # steps, share of the group, customers
+
+
+def paths_chart(groups: Sequence[PathGroup], *, top: int = 5) -> str:
+    """The most common paths of each group as rows of step chips, a bar for the share."""
+    width, bar_w, chip_w, chip_h, row_h = 980, 110, 118, 24, 32
+    x0 = bar_w + 70
+    body, y = [], 4
+    for g in groups:
+        body.append(_text(0, y + 14, f"{g.title} — {g.customers:,} customers", weight="bold"))
+        y += 26
+        if not g.paths:
+            body.append(_text(0, y + 14, "no customers", fill=MUTED))
+            y += row_h
+        for steps, share, n in g.paths[:top]:
+            w = max(2.0, bar_w * share)
+            body.append(f'<rect x="0" y="{y + 6}" width="{bar_w}" height="{chip_h - 12}" fill="{LINE}"/>')
+            body.append(f'<rect x="0" y="{y + 6}" width="{w:.1f}" height="{chip_h - 12}" fill="{ACCENT}">'
+                        f'<title>{n:,} customers</title></rect>')
+            body.append(_text(bar_w + 6, y + chip_h / 2 + 4, _pct(share), size=11, fill=MUTED))
+            for i, step in enumerate(steps[:7]):
+                x = x0 + i * (chip_w + 10)
+                end = step == "End of journey"
+                body.append(f'<rect x="{x:.1f}" y="{y}" width="{chip_w}" height="{chip_h}" rx="11" '
+                            f'fill="{"#ffffff" if end else "#edf2f7"}" stroke="{LINE}"/>')
+                body.append(_text(x + chip_w / 2, y + chip_h / 2 + 4, _short(step, 17), anchor="middle",
+                                  size=11, fill=MUTED if end else INK))
+                if i:
+                    body.append(_text(x - 5, y + chip_h / 2 + 4, "›", anchor="middle", fill=MUTED))
+            y += row_h
+        y += 10
+    return _svg(width, y, "".join(body), "paths of customers who completed and who dropped out")
 
 
 @dataclass

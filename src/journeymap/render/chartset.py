@@ -9,10 +9,12 @@ from journeymap.render.charts import (
     GREY,
     EmotionSeries,
     FunnelStep,
+    PathGroup,
     TrendPoint,
     compare_chart,
     emotion_chart,
     funnel_chart,
+    paths_chart,
     sankey_chart,
     trend_chart,
 )
@@ -124,6 +126,24 @@ def sankey(view: MapView) -> Chart | None:
                  sankey_chart([c for c in columns if c], labels, links, title=kind))
 
 
+def outcome_paths(view: MapView) -> Chart | None:
+    """The paths of customers who completed the funnel beside those who dropped out."""
+    outcome = view.analysis.get("outcome_paths")
+    if not isinstance(outcome, Mapping) or not (outcome.get("converted") or outcome.get("dropped")):
+        return None
+    last = _node_name(view, str(outcome.get("step")))
+    groups = []
+    for key, title in (("converted", f"Reached {last}"), ("dropped", f"Started, never reached {last}")):
+        paths = rows(outcome.get(key))
+        groups.append(PathGroup(title, int(outcome.get(f"{key}_customers") or 0), [
+            ([_node_name(view, str(x)) for x in p.get("path", [])], float(p.get("share") or 0),
+             int(p.get("customers") or 0)) for p in paths]))
+    return Chart("outcome", "Paths of those who made it and those who did not",
+                 "The most common first steps (repeats in a row collapsed) of customers who reached "
+                 "the funnel's last step, and of those who started it and did not; bar: share of "
+                 "the group.", paths_chart(groups))
+
+
 def trend(view: MapView) -> Chart | None:
     fb = view.analysis.get("feedback")
     raw = rows(fb.get("trend")) if isinstance(fb, Mapping) else []
@@ -178,5 +198,6 @@ def segments(view: MapView, compare: MapView | None = None) -> Chart | None:
 
 def map_charts(view: MapView, *, compare: MapView | None = None, current: MapView | None = None) -> list[Chart]:
     """Every chart the data supports, in reading order."""
-    found = [emotion(view, current), funnel(view), sankey(view), trend(view), segments(view, compare)]
+    found = [emotion(view, current), funnel(view), outcome_paths(view), sankey(view), trend(view),
+             segments(view, compare)]
     return [c for c in found if c is not None]
