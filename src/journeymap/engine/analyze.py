@@ -409,9 +409,12 @@ def _run_sections(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], Anal
                     name, value = future.result()
                     done[name] = value
                     report(progress, "analysing", len(done), len(wanted))
-            except BaseException:
+            except BaseException:  # a section failed, or Ctrl-C: stop the others too
                 for future in futures:
                     future.cancel()
+                with lock:
+                    for cursor in cursors:
+                        cursor.interrupt()
                 raise
     finally:
         for cursor in cursors:
