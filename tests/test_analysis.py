@@ -15,29 +15,11 @@ from journeymap.cli import main
 from journeymap.errors import JourneymapError
 from journeymap.render.analysis import map_analysis
 from journeymap.workspace import Workspace
+from tests.metrics.tiny import MAP as TINY_MAP
 
-MAP = """\
-id: shop
-title: Shop
-goal:
-  statement: Sell more
-  kpi: {metric: conversion, baseline: 0.3, target: 0.5, deadline: 2027-01-31}
-  event: buy
-persona:
-  name: Small shops
-  segment: segment == 'SME'
-scenario: Buys online.
-stages:
-  - id: aware
-    name: Awareness
-    touchpoints:
-      - {id: ad, name: Ad, channel: paid, match: {event: ad_click}}
-      - {id: mail, name: Newsletter, channel: email, match: {event: mail_open}}
-  - id: buy
-    name: Purchase
-    touchpoints:
-      - {id: shop, name: Shop, channel: web, match: {event_in: [view, buy]}}
-"""
+#: the tiny shop (tests/metrics/tiny.py) for small shops only
+MAP = (TINY_MAP.replace("id: tiny", "id: shop").replace("title: Tiny shop", "title: Shop")
+       .replace("  name: Anyone\n", "  name: Small shops\n  segment: segment == 'SME'\n"))
 
 
 @pytest.fixture(scope="module")

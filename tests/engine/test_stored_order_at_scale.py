@@ -37,31 +37,14 @@ from journeymap.errors import JourneymapError
 from journeymap.model import load_map_text
 from journeymap.model.document import JourneyMap
 from journeymap.workspace import Workspace
+from tests.engine.test_parity import MAP as PARITY_MAP
 
 CUSTOMERS = 12_000
 EVENTS = ("visit", "signup", "onboard", "invite", "report", "upgrade", "ticket", "cancel")
-MAP = """id: scale
-title: Scale
-goal: {statement: the same journeys however they are computed}
-persona: {name: Small firms, segment: "segment == 'SME'"}
-scenario: trial to paid
-stages:
-  - id: discover
-    name: Discover
-    touchpoints:
-      - {id: visit, name: Visit, channel: web, match: visit}
-      - {id: signup, name: Sign-up, channel: web, match: signup}
-  - id: adopt
-    name: Adopt
-    touchpoints:
-      - {id: onboard, name: Onboard, channel: app, match: {event_in: [onboard, invite]}}
-      - {id: report, name: Report, channel: app, match: {event: report, where: "properties.seats >= 3"}}
-  - id: pay
-    name: Pay
-    touchpoints:
-      - {id: upgrade, name: Upgrade, channel: web, match: upgrade}
-      - {id: help, name: Help, channel: email, match: {event: ticket, channel: email}}
-"""
+#: the parity map, for small firms only: the persona segment is what must be applied
+#: after the windows
+MAP = PARITY_MAP.replace("persona: {name: Any customer}",
+                         "persona: {name: Small firms, segment: \"segment == 'SME'\"}")
 
 
 @pytest.fixture(scope="module")
