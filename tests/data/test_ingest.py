@@ -55,6 +55,36 @@ def test_event_log_physically_ordered_after_several_ingests(
     assert count(store, "SELECT count(*) FROM events WHERE event = 'a'") == 3
 
 
+def test_same_timestamp_keeps_file_row_then_ingest_order(
+        store: Store, write: Callable[..., Path]) -> None:
+    """Ties are ordered as given: by row within a file, by file within a call, then by
+    call — never by the event's name or id."""
+    ingest(store, "events", [write("a.csv", EV + "c1,2024-01-01 10:00,zeta\n"
+                                                 "c1,2024-01-01 10:00,alpha\n"),
+                             write("b.csv", EV + "c1,2024-01-01 10:00,mid\n")])
+    ingest(store, "events", [write("c.csv", EV + "c1,2024-01-01 10:00,aaa\n"
+                                                 "c1,2024-01-01 09:00,first\n")])
+    got = [r[0] for r in store.con.execute(
+        "SELECT n.event FROM event_log AS l JOIN event_names AS n USING (event_id) "
+        "ORDER BY l.rowid").fetchall()]
+    assert got == ["first", "zeta", "alpha", "mid", "aaa"]
+
+
+def test_store_without_source_order_gets_it(tmp_path: Path, write: Callable[..., Path]) -> None:
+    """A store written before ``_seq`` existed opens, keeps its rows and their order,
+    and orders what comes after them."""
+    path = tmp_path / "old.duckdb"
+    with Store(path) as s:
+        ingest(s, "events", [write("a.csv", EV + "c1,2024-01-01,b\nc1,2024-01-01,a\n")])
+        s.con.execute("ALTER TABLE event_log DROP COLUMN _seq")
+    with Store(path) as s:
+        ingest(s, "events", [write("b.csv", EV + "c1,2024-01-01,c\n")])
+        got = s.con.execute("SELECT n.event, l._seq >> 40 FROM event_log AS l "
+                            "JOIN event_names AS n USING (event_id) ORDER BY l.rowid").fetchall()
+    # the old rows keep the order they were stored in (ties by event id: a, b)
+    assert got == [("a", 1), ("b", 1), ("c", 2)]
+
+
 def test_crm_export_with_mapping(store: Store, write: Callable[..., Path]) -> None:
     path = write("crm.csv", "Contact ID,Event Time,Activity,Owner,Deal Stage\n"
                             "C-1,05/03/2024 14:30,Demo booked,ann,qualified\n"

@@ -24,7 +24,7 @@ from journeymap.data.ingest_sql import Checks, create_reasons, empty_text, quara
     quarantine_rejects, scalar
 from journeymap.data.read_transcripts import TranscriptMeta
 from journeymap.data.readers import Staged, read_file
-from journeymap.data.store import EVENT_LOG_COLUMNS, Store, quote_ident
+from journeymap.data.store import EVENT_LOG_COLUMNS, EVENT_ORDER, SEQ_BITS, Store, quote_ident
 from journeymap.data.timestamps import infer_day_first, timestamp_sql
 from journeymap.errors import IngestError
 from journeymap.progress import Progress
@@ -350,13 +350,22 @@ def _write_events(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
     if scalar(con, "SELECT count(*) FROM _jm_fresh") == 0:
         return
     cols = "customer_id, \"timestamp\", event_id, channel, session_id, properties, message_id"
+    # _seq: the row's place in this load (file by file, row by row) after the ingest's
+    # own bits, so that same-timestamp events keep the order they were given in
+    con.execute("""CREATE OR REPLACE TEMP TABLE _jm_file_start AS
+        SELECT _fi, coalesce(sum(rows) OVER (ORDER BY _fi ROWS BETWEEN UNBOUNDED PRECEDING
+                                             AND 1 PRECEDING), 0) AS start
+        FROM (SELECT _fi, max(_row) AS rows FROM _jm_good GROUP BY _fi)""")
     con.execute(f"CREATE TABLE _jm_event_log_new {EVENT_LOG_COLUMNS}")
     con.execute(f"""INSERT INTO _jm_event_log_new
         SELECT * FROM (
             SELECT * FROM event_log
             UNION ALL
-            SELECT {cols.replace('event_id', 'n.event_id')}, _key, $id
-            FROM _jm_fresh AS f JOIN event_names AS n USING (event))
-        ORDER BY customer_id, "timestamp", event_id""", {"id": ingest_id})
+            SELECT {cols.replace('event_id', 'n.event_id')}, _key, $id,
+                   (CAST($id AS BIGINT) << {SEQ_BITS}) + s.start + f._row
+            FROM _jm_fresh AS f JOIN event_names AS n USING (event)
+            JOIN _jm_file_start AS s USING (_fi))
+        ORDER BY {EVENT_ORDER}""", {"id": ingest_id})
+    con.execute("DROP TABLE _jm_file_start")
     con.execute("DROP TABLE event_log")
     con.execute("ALTER TABLE _jm_event_log_new RENAME TO event_log")

@@ -40,7 +40,16 @@ EVENT_LOG_COLUMNS = """(
         customer_id VARCHAR NOT NULL, "timestamp" TIMESTAMP NOT NULL,
         event_id INTEGER NOT NULL, channel VARCHAR, session_id VARCHAR,
         properties JSON, message_id VARCHAR, _key UHUGEINT NOT NULL,
-        _ingest_id INTEGER NOT NULL)"""
+        _ingest_id INTEGER NOT NULL, _seq BIGINT NOT NULL DEFAULT 0)"""
+
+#: ``event_log._seq``: the event's place in the order it was given — ingest, then file,
+#: then row — so that events of one customer at the same timestamp keep their source
+#: order, as pm4py and retentioneering keep it (ADR 0009).  ``_ingest_id << SEQ_BITS``
+#: plus the row's position among the ingest's rows.
+SEQ_BITS = 40
+
+#: The stored order of ``event_log`` (journeys are windows over it).
+EVENT_ORDER = 'customer_id, "timestamp", _seq, event_id'
 
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS event_names (
@@ -98,6 +107,17 @@ def memory_limit_setting(value: str | None = None) -> str:
     except (ValueError, OSError, AttributeError):
         return "4GB"
     return f"{max(1024, int(total * share) // (1024 * 1024))}MiB"
+
+
+def _add_event_seq(con: duckdb.DuckDBPyConnection) -> None:
+    """A store written before ``_seq`` existed gets it: each ingest's rows share one
+    value (their source order is no longer known), so ties keep the stored order."""
+    have = con.execute("SELECT count(*) FROM information_schema.columns "
+                       "WHERE table_name = 'event_log' AND column_name = '_seq'").fetchone()
+    if have and have[0]:
+        return
+    con.execute("ALTER TABLE event_log ADD COLUMN _seq BIGINT DEFAULT 0")
+    con.execute(f"UPDATE event_log SET _seq = CAST(_ingest_id AS BIGINT) << {SEQ_BITS}")
 
 
 def _lock_for(key: str) -> threading.RLock:
@@ -175,6 +195,7 @@ class Store:
         def create(con: duckdb.DuckDBPyConnection) -> None:
             for ddl in SCHEMA:
                 con.execute(ddl)
+            _add_event_seq(con)
 
         self.execute_write(create)
 

@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 from journeymap.engine import stats
 from journeymap.engine.coverage import persona_events
 from journeymap.engine.features import event_names, journey_base
+from journeymap.engine.order import event_order
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
@@ -122,7 +123,7 @@ def last_touchpoints(con: ibis.BaseBackend, events: ir.Table, flags: ir.Table, j
         before = before.filter(before.stage.notnull())
     keys = ["customer_id", "stage"] if per_stage else ["customer_id"]
     ranked = before.mutate(_rn=ibis.row_number().over(
-        group_by=keys, order_by=[ibis.desc("timestamp"), ibis.desc("event_id")]))
+        group_by=keys, order_by=[ibis.desc(c) for c in event_order(before)]))
     return ranked.filter(ranked._rn == 0).select(*keys, "touchpoint", "churned")
 
 

@@ -27,6 +27,7 @@ from journeymap.engine.fetch import rows as fetch_rows
 from journeymap.engine.fetch import scalar
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
 from journeymap.engine.scratch import create_scratch, drop_scratch
+from journeymap.engine.order import event_order
 from journeymap.engine.sessions import DEFAULT_GAP, sessionize
 from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.errors import JourneymapError
@@ -169,7 +170,7 @@ def journey_table(
     ``prev_tp``/``next_tp``, ``run`` (with a map: the number of the step in the unit's
     path with repeats collapsed), ``next_event_id`` and ``next_seconds`` (to the next
     step; null at the end).  ``presorted=True`` promises that ``events``
-    come in (customer_id, timestamp, event_id) order, as the DuckDB store keeps them:
+    come in the stored order (customer_id, timestamp, _seq, event_id), as the DuckDB store keeps them:
     the windows then need no sort and ``unit`` is an integer code.  Without a map,
     every event is a step named by its event name.  ``matched_only`` drops events no
     touchpoint matches (count them with :func:`journeymap.engine.analyze.unmatched_section`).
@@ -182,15 +183,18 @@ def journey_table(
     events side and emit them out of stored order (measured: 9 customers of 26,566
     split in two on the demo), while a filter keeps the order.
     """
+    # the stored order needs no key; elsewhere windows sort by time, source order, id
+    seq = ["_seq"] if "_seq" in events.columns and not presorted else []
+
     def tag(rows: ir.Table) -> ir.Table:
         """``rows`` with their step codes (matched events only, unless told)."""
         if jmap is None:
-            return rows.select("customer_id", "timestamp", "event_id", "session_id",
+            return rows.select("customer_id", "timestamp", "event_id", *seq, "session_id",
                                stage_index=ibis.null("int16"))
         coded = assign_touchpoint_codes(rows, jmap, names)
         if matched_only:
             coded = coded.filter(coded.tp.notnull())
-        return coded.select("customer_id", "timestamp", "event_id", "session_id",
+        return coded.select("customer_id", "timestamp", "event_id", *seq, "session_id",
                             tp=coded.tp.cast("int16"), stage_index=coded.stage_index.cast("int16"))
 
     if presorted:
@@ -230,7 +234,8 @@ def journey_table(
     else:
         unit = tagged.customer_id
     tagged = tagged.mutate(unit=unit, cust=tagged.customer_id)
-    w = ibis.window(group_by="unit", order_by=["timestamp", "event_id"])
+    order = event_order(tagged)
+    w = ibis.window(group_by="unit", order_by=order)
     steps: dict[str, ir.Value] = {}
     if jmap is not None:
         steps = {"prev_tp": tagged.tp.lag().over(w).cast("int16"),
@@ -247,16 +252,17 @@ def journey_table(
                      next_seconds=_seconds(out.timestamp, out.next_timestamp))
     if jmap is not None:
         out = out.mutate(run=out.count(where=_run_start(out)).over(
-            ibis.window(group_by="unit", order_by=["timestamp", "event_id"], rows=(None, 0))
+            ibis.window(group_by="unit", order_by=order, rows=(None, 0))
         ).cast("int32"))
-    return out.drop("next_timestamp", "session_id", *(["session"] if "session" in out.columns else []))
+    return out.drop("next_timestamp", "session_id", *seq,
+                    *(["session"] if "session" in out.columns else []))
 
 
 def _presorted_windows(tagged: ir.Table, sessions: bool, chunk: int = 0) -> ir.Table:
     """The same columns from windows over the rows in stored order (``OVER ()``).
 
     The store keeps ``event_log`` physically ordered by (customer_id, timestamp,
-    event_id) and DuckDB's filters and semi-joins preserve that order, so the next row
+    _seq, event_id) and DuckDB's filters and semi-joins preserve that order, so the next row
     is the next event whenever it belongs to the same unit: a streaming pass with no
     sort (0.1 s for 10 M events instead of 3-4 s).  ``seq`` is then a position in the
     chunk, increasing by one from step to step within a unit, which is all analyses

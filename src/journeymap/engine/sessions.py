@@ -13,12 +13,14 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
+from journeymap.engine.order import event_order
+
 DEFAULT_GAP = dt.timedelta(minutes=30)
 
 
 def sessionize(events: ir.Table, *, gap: dt.timedelta = DEFAULT_GAP,
                use_column: bool = False, presorted: bool = False) -> ir.Table:
-    """``events`` (customer_id, timestamp, event_id[, session_id]) with ``session``.
+    """``events`` (customer_id, timestamp, event_id[, _seq, session_id]) with ``session``.
 
     ``presorted``: the rows come in (customer_id, timestamp, event_id) order (the
     DuckDB store), so windows run over the stored order without a sort; ``session``
@@ -30,7 +32,7 @@ def sessionize(events: ir.Table, *, gap: dt.timedelta = DEFAULT_GAP,
         prev_ts = ibis.ifelse((prev_customer == events.customer_id).fill_null(False),
                               events.timestamp.lag().over(w), ibis.null("timestamp"))
     else:
-        w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+        w = ibis.window(group_by="customer_id", order_by=event_order(events))
         prev_ts = events.timestamp.lag().over(w)
     elapsed = events.timestamp.epoch_seconds() - prev_ts.epoch_seconds()
     by_gap = prev_ts.isnull() | (elapsed > gap.total_seconds())
@@ -43,5 +45,5 @@ def sessionize(events: ir.Table, *, gap: dt.timedelta = DEFAULT_GAP,
         starts = by_gap
     flagged = events.mutate(_start=starts.cast("int64"))
     w2 = (ibis.window(rows=(None, 0)) if presorted else
-          ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"], rows=(None, 0)))
+          ibis.window(group_by="customer_id", order_by=event_order(events), rows=(None, 0)))
     return flagged.mutate(session=flagged._start.sum().over(w2)).drop("_start")

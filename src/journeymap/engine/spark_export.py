@@ -5,7 +5,7 @@ Layout (one folder per table, the store's names)::
     <root>/_manifest.json           what was exported, from which store, at which ingest
     <root>/event_log/bucket=NNN/*.parquet   events bucketed by hash(customer_id): all of
                                     a customer's events in one bucket, sorted by
-                                    (customer_id, timestamp, event_id)
+                                    (customer_id, timestamp, _seq, event_id)
     <root>/event_names/*.parquet    the event-name dictionary
     <root>/customers/ feedback/ transactions/ transcripts/ *.parquet
 
@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from journeymap.data.store import Store, quote_ident
+from journeymap.data.store import EVENT_ORDER, Store, quote_ident
 from journeymap.engine.backend import EngineError
 from journeymap.progress import Progress, report
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 TABLES = ("event_log", "event_names", "customers", "feedback", "transactions", "transcripts")
 REQUIRED = ("event_log", "event_names")
 MANIFEST = "_manifest.json"
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: event_log carries _seq, sorted by EVENT_ORDER
 ROWS_PER_BUCKET = 8_000_000
 ROW_GROUP_SIZE = 1_000_000
 
@@ -98,7 +98,7 @@ def export_store(store: Store, root: Path, *, progress: Progress | None = None,
         if table == "event_log" and n > 0:
             buckets = max(1, -(-int(n) // ROWS_PER_BUCKET))
             sql = (f"COPY (SELECT *, CAST(hash(customer_id) % {buckets} AS INTEGER) AS bucket "
-                   f"FROM ({select}) ORDER BY customer_id, \"timestamp\", event_id) "
+                   f"FROM ({select}) ORDER BY {EVENT_ORDER}) "
                    f"TO ? ({options}, PARTITION_BY (bucket))")
             con.execute(sql, [str(target)])
         else:

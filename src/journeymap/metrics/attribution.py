@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.scratch import scratch_table as scratch_table  # opportunities imports it from here
+from journeymap.engine.order import event_order
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.metrics import markov
 from journeymap.metrics.common import event_names, num, only_persona, persona_customers
@@ -40,12 +41,13 @@ def _touches(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int], level
     tagged = tagged.mutate(unit=unit)
     conv = events.filter(events.event_id.isin(goal_ids)).group_by("customer_id") \
         .aggregate(conv_at=lambda t: t.timestamp.min())
-    t = tagged.left_join(conv, "customer_id").select("customer_id", "timestamp", "event_id", "unit", "conv_at")
+    order = event_order(tagged)
+    t = tagged.left_join(conv, "customer_id").select("customer_id", *order, "unit", "conv_at")
     t = t.filter(t.conv_at.isnull() | (t.timestamp < t.conv_at))
-    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+    w = ibis.window(group_by="customer_id", order_by=order)
     t = t.mutate(prev=t.unit.lag().over(w))
     t = t.filter(t.prev.isnull() | (t.prev != t.unit))
-    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+    w = ibis.window(group_by="customer_id", order_by=order)
     return t.mutate(pos=ibis.row_number().over(w) + 1, n=t.count().over(ibis.window(group_by="customer_id")),
                     converted=t.conv_at.notnull())
 

@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 
 from journeymap.engine import stats
 from journeymap.engine.journeys import Scope, customers_matching, event_names, scoped_events
+from journeymap.engine.order import event_order
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.errors import JourneymapError
 from journeymap.metrics.attribution import scratch_table
@@ -91,9 +92,10 @@ def _steps(events: ir.Table, jmap: JourneyMap, names: dict[int, str]) -> ir.Tabl
     tagged = tagged.filter(tagged.touchpoint.notnull())
     order = [(s.id, i) for i, s in enumerate(jmap.stages)]
     null = ibis.null().cast("int32")
-    tagged = tagged.select("customer_id", "timestamp", "event_id", "touchpoint", "stage",
+    keys = event_order(tagged)
+    tagged = tagged.select("customer_id", *keys, "touchpoint", "stage",
                            stage_index=tagged.stage.cases(*order, else_=null).cast("int32") if order else null)
-    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+    w = ibis.window(group_by="customer_id", order_by=keys)
     nxt = tagged.timestamp.lead().over(w)
     return tagged.mutate(next_touchpoint=tagged.touchpoint.lead().over(w),
                          next_seconds=(nxt.epoch_seconds() - tagged.timestamp.epoch_seconds()).cast("float64"))
@@ -119,7 +121,7 @@ def _progress(j: ir.Table, out: Behaviour) -> None:
 def _gaps(j: ir.Table, out: Behaviour) -> None:
     """Each customer's first move from a touchpoint to a different step."""
     moves = j.filter(j.next_touchpoint.notnull() & (j.next_touchpoint != j.touchpoint))
-    w = ibis.window(group_by=["customer_id", "touchpoint"], order_by=["timestamp", "event_id"])
+    w = ibis.window(group_by=["customer_id", "touchpoint"], order_by=event_order(moves))
     moves = moves.mutate(_k=ibis.row_number().over(w))
     moves = moves.filter(moves._k == 0)
     typical = _rows(moves.filter(moves.grp == PERSONA).aggregate(m=moves.next_seconds.median()))[0]["m"]
