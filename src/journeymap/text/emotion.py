@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import ibis
@@ -27,6 +28,7 @@ import ibis.expr.types as ir
 from scipy import stats
 
 from journeymap.data.store import Store
+from journeymap.engine.scratch import scratch_table
 from journeymap.model.document import JourneyMap
 from journeymap.text.corpus import event_touchpoints, has_table, persona_customers, restrict, \
     text_units, tie, with_sentiment
@@ -55,8 +57,10 @@ def sentiment_emotion(compound: ir.FloatingValue) -> ir.FloatingValue:
 def observations(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Table | None,
                  since: dt.datetime | None, until: dt.datetime | None,
                  store: Store | None, scorer: Scorer | None,
-                 progress: Progress | None) -> tuple[ir.Table | None, ir.Table | None]:
-    """(observations: touchpoint, stage, source, e) and the scored text units."""
+                 progress: Progress | None,
+                 scored: ir.Table | None = None) -> tuple[ir.Table | None, ir.Table | None]:
+    """(observations: touchpoint, stage, source, e) and the scored text units
+    (``scored``: those units already scored, e.g. held in a scratch table)."""
     parts: list[ir.Table] = []
     if has_table(con, "feedback"):
         f = restrict(con.table("feedback"), customers, since, until)
@@ -64,10 +68,11 @@ def observations(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Table
                 event_touchpoints(con, jmap))
         parts.append(f.select("touchpoint", "stage", source=ibis.literal("survey"),
                               e=survey_emotion(f.metric, f.score)))
-    units = text_units(con, jmap, customers=customers, since=since, until=until)
-    scored = None
+    units = text_units(con, jmap, customers=customers, since=since, until=until) \
+        if scored is None else scored
     if units is not None:
-        scored = with_sentiment(con, units, store=store, scorer=scorer, progress=progress)
+        if scored is None:
+            scored = with_sentiment(con, units, store=store, scorer=scorer, progress=progress)
         mine = scored.filter(scored.customer_turn)
         conv = mine.group_by(["source", "unit", "touchpoint", "stage"]).aggregate(
             compound=mine.compound.mean())
@@ -140,9 +145,22 @@ def emotion_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Ta
         customers = persona_customers(con, jmap)
     obs, scored = observations(con, jmap, customers=customers, since=since, until=until,
                                store=store, scorer=scorer, progress=progress)
-    by_tp = _moments(obs, "touchpoint") if obs is not None else {}
-    by_stage = _moments(obs, "stage") if obs is not None else {}
-    sent_tp, sent_stage = _sentiment_by(scored, "touchpoint"), _sentiment_by(scored, "stage")
+    with ExitStack() as held:
+        # each feeds two aggregates (per touchpoint, per stage): compute them once —
+        # the customers' scored turns (the join with the sentiment cache and the
+        # conversation keys) and the observations built on them
+        if scored is not None:
+            mine = scored.filter(scored.customer_turn)
+            scored = held.enter_context(scratch_table(
+                con, mine.select("source", "unit", "touchpoint", "stage", "compound",
+                                 customer_turn=ibis.literal(True)), "jm_emotion_text"))
+            obs, _ = observations(con, jmap, customers=customers, since=since, until=until,
+                                  store=None, scorer=scorer, progress=None, scored=scored)
+        if obs is not None:
+            obs = held.enter_context(scratch_table(con, obs, "jm_emotion_obs"))
+        by_tp = _moments(obs, "touchpoint") if obs is not None else {}
+        by_stage = _moments(obs, "stage") if obs is not None else {}
+        sent_tp, sent_stage = _sentiment_by(scored, "touchpoint"), _sentiment_by(scored, "stage")
     stages, touchpoints = [], []
     for stage in jmap.stages:
         manual = stage.lanes.emotion
