@@ -27,23 +27,29 @@ from journeymap.model.document import JourneyMap
 HEURISTICS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 
 
-def _touches(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int], level: str) -> ir.Table:
-    """Collapsed touches (customer_id, timestamp, unit, pos, n, converted, conv_at)."""
+def _tagged(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int]) -> ir.Table:
+    """The persona's matched events before their first conversion, with the touchpoint,
+    its channel and the conversion time (customer_id, timestamp, [_seq,] event_id,
+    touchpoint, channel, conv_at) — shared by the touchpoint and channel levels."""
     persona, _ = persona_customers(con, jmap)
     events = only_persona(con.table("event_log"), persona)
     tagged = assign_touchpoints(events, jmap, event_names(con))
     tagged = tagged.filter(tagged.touchpoint.notnull())
-    if level == "channel":
-        channel_of = {tp.id: tp.channel for tp in jmap.touchpoints}
-        unit = ibis.cases(*[(tagged.touchpoint == k, v) for k, v in channel_of.items()], else_=tagged.channel)
-    else:
-        unit = tagged.touchpoint
-    tagged = tagged.mutate(unit=unit)
+    channel_of = {tp.id: tp.channel for tp in jmap.touchpoints}
+    channel = ibis.cases(*[(tagged.touchpoint == k, v) for k, v in channel_of.items()],
+                         else_=tagged.channel)
     conv = events.filter(events.event_id.isin(goal_ids)).group_by("customer_id") \
         .aggregate(conv_at=lambda t: t.timestamp.min())
     order = event_order(tagged)
-    t = tagged.left_join(conv, "customer_id").select("customer_id", *order, "unit", "conv_at")
-    t = t.filter(t.conv_at.isnull() | (t.timestamp < t.conv_at))
+    t = tagged.mutate(channel=channel).left_join(conv, "customer_id").select(
+        "customer_id", *order, "touchpoint", "channel", "conv_at")
+    return t.filter(t.conv_at.isnull() | (t.timestamp < t.conv_at))
+
+
+def _touches(tagged: ir.Table, level: str) -> ir.Table:
+    """Collapsed touches (customer_id, timestamp, unit, pos, n, converted, conv_at)."""
+    order = event_order(tagged)
+    t = tagged.select("customer_id", *order, "conv_at", unit=tagged[level])
     w = ibis.window(group_by="customer_id", order_by=order)
     t = t.mutate(prev=t.unit.lag().over(w))
     t = t.filter(t.prev.isnull() | (t.prev != t.unit))
@@ -99,10 +105,12 @@ def attribution_section(con: ibis.BaseBackend, jmap: JourneyMap, *, orders: tupl
         return {"available": False, "reason": f"no stored event is named '{goal}'"}
     out: dict[str, Any] = {"available": True, "goal_event": goal, "half_life_days": half_life_days,
                            "orders": list(orders)}
-    for level in ("touchpoint", "channel"):
-        # the collapsed touches feed four queries: hold them once in a temporary table
-        with scratch_table(con, _touches(con, jmap, goal_ids, level), "jm_touches") as t:
-            _level(out, t, level, orders, half_life_days)
+    # the tagged events feed both levels, each level's collapsed touches four queries:
+    # hold both once in temporary tables
+    with scratch_table(con, _tagged(con, jmap, goal_ids), "jm_tagged") as tagged:
+        for level in ("touchpoint", "channel"):
+            with scratch_table(con, _touches(tagged, level), "jm_touches") as t:
+                _level(out, t, level, orders, half_life_days)
     return out
 
 
