@@ -6,6 +6,12 @@ run it) and reads its peak RSS from the kernel.  Jobs:
 * ``ingest WS FILE``     — journeymap: load the Parquet event log into a fresh store
 * ``discover WS MAP``    — journeymap: draft a map from the events (setup, not timed)
 * ``analyze WS MAP OUT`` — journeymap: stage funnel, transitions, top paths, funnel
+  (the engine sections alone, through the Python API: the subset shown beside the
+  whole command)
+* ``cli ARGS...``        — journeymap: the command line itself, as a user runs it
+  (``journeymap analyze MAP -w WS --json OUT``, default sections)
+* ``sections WS MAP OUT`` — journeymap: every default section's own wall time (JSON)
+* ``demo DIR N``         — journeymap: generate and load the demo company (setup)
 * ``pm4py FILE``         — pm4py: directly-follows graph + variants
 * ``retentioneering FILE`` — retentioneering: eventstream + transition graph +
   step matrix + funnel
@@ -53,6 +59,58 @@ def analyze(ws_dir: str, map_file: str, out: str) -> None:
     Path(out).write_text(json.dumps(result, default=str), encoding="utf-8")
 
 
+def cli(*args: str) -> None:
+    from journeymap.cli import main
+
+    try:
+        main(list(args), standalone_mode=False)
+    except SystemExit as exc:  # click's exit codes: 0 is success
+        if exc.code:
+            raise
+
+
+def sections(ws_dir: str, map_ref: str, out: str) -> None:
+    """Each section's own wall time in one default analysis.  The engine's sections run
+    side by side on DuckDB's threads (their times overlap); the others run one after
+    the other, each timed alone."""
+    import time
+
+    from journeymap import analysis
+    from journeymap.engine import analyze as engine
+    from journeymap.workspace import Workspace
+
+    times: dict[str, float] = {}
+
+    def timed(registry: dict) -> None:
+        for name, fn in list(registry.items()):
+            def run(c, fn=fn, name=name):  # noqa: ANN001, ANN202
+                start = time.perf_counter()
+                try:
+                    return fn(c)
+                finally:
+                    times[name] = times.get(name, 0.0) + time.perf_counter() - start
+            registry[name] = run
+
+    timed(analysis.SECTIONS)
+    timed(engine.SECTIONS)
+    with Workspace.open(ws_dir) as ws:
+        start = time.perf_counter()
+        ws.analyze(map_ref)
+        times["(whole analysis)"] = time.perf_counter() - start
+    Path(out).write_text(json.dumps(times, indent=1), encoding="utf-8")
+
+
+def demo(ws_dir: str, customers: str) -> None:
+    """The demo company's data and maps, loaded (no pages rendered)."""
+    from journeymap.data.demo import generate_demo
+    from journeymap.workspace import Workspace
+
+    with Workspace.create(ws_dir, name="demo") as ws:
+        files = generate_demo(ws.root, customers=int(customers), seed=7)
+        for kind in ("customers", "events", "feedback", "transactions", "transcripts"):
+            ws.ingest(kind, [getattr(files, kind)])
+
+
 def pm4py_job(file: str) -> None:
     import pandas as pd
     import pm4py
@@ -79,7 +137,8 @@ def retentioneering_job(file: str) -> None:
     print(json.dumps({"edges": int((graph > 0).sum().sum()), "funnel": str(funnel)[:200]}))
 
 
-JOBS = {"ingest": ingest, "discover": discover, "analyze": analyze,
+JOBS = {"ingest": ingest, "discover": discover, "analyze": analyze, "cli": cli,
+        "sections": sections, "demo": demo,
         "pm4py": pm4py_job, "retentioneering": retentioneering_job}
 
 if __name__ == "__main__":
