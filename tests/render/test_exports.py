@@ -92,3 +92,23 @@ def test_svg_files_one_per_chart(tmp_path: Path) -> None:
 def test_unknown_extension_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(JourneymapError, match=r"unsupported output format '.docx' \(supported: .html .png"):
         export(demo_map("day-in-the-life"), None, tmp_path / "map.docx")
+
+
+def test_markdown_and_mermaid_keep_html_in_map_text_as_text(tmp_path: Path) -> None:
+    """A wiki renders raw HTML in Markdown: a ``<script>`` typed into a map cell, the
+    title or the persona must arrive as text, and a ``|`` must not break the table."""
+    hostile = "<script>alert(1)</script> | <img src=x onerror=alert(2)> & co"
+    doc = demo_map("sme-onboarding-churn").model_dump(mode="json", exclude_none=True)
+    doc["title"] = hostile
+    doc["persona"].update(name=hostile, quote=hostile)
+    doc["stages"][0]["name"] = "Sign <b>up</b>"
+    doc["stages"][0]["lanes"].update(pain_points=[hostile], thoughts=[hostile])
+    jmap = JourneyMap.model_validate(doc)
+    md = export(jmap, None, tmp_path / "map.md").read_text()
+    assert "<script" not in md and "<img" not in md and "<b>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "&amp; co" in md
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    header_cells = table[0].count(" | ")
+    assert all(row.replace("\\|", "").count(" | ") == header_cells for row in table)
+    mmd = export(jmap, None, tmp_path / "map.mmd").read_text()
+    assert "<" not in mmd and ">" not in mmd

@@ -6,6 +6,7 @@ carriage return) is prefixed with ``'`` so no spreadsheet runs it as a formula.
 
 from __future__ import annotations
 
+import html
 import re
 
 from journeymap.render.metrics import fmt_number
@@ -103,23 +104,31 @@ def _md(value: Cell) -> str:
         return f"{value:.3g}"
     if isinstance(value, int):
         return f"{value:,}"
-    return value.replace("|", "\\|").replace("\n", "<br>")
+    return _esc(value).replace("|", "\\|").replace("\n", "<br>")
+
+
+def _esc(text: str) -> str:
+    """User text as Markdown text: HTML in it (``<script>``, ``<img onerror=...>``)
+    shows as text in a wiki instead of running — Markdown passes raw HTML through."""
+    return html.escape(text, quote=False)
 
 
 def markdown(view: MapView) -> str:
     """The map for a wiki: title, persona, goal, the lane table, the data notes."""
     m = view.jmap
-    lines = [f"# {m.title}", "", f"*{m.type.value.replace('_', ' ')} map* · `{m.id}`", ""]
+    e = _esc
+    lines = [f"# {e(m.title)}", "", f"*{m.type.value.replace('_', ' ')} map* · `{m.id}`", ""]
     if m.scope:
-        lines += [f"**Scope:** {m.scope}", ""]
-    lines += [f"**Persona:** {m.persona.name}" + (f" — {m.persona.description}" if m.persona.description else ""), ""]
+        lines += [f"**Scope:** {e(m.scope)}", ""]
+    lines += [f"**Persona:** {e(m.persona.name)}"
+              + (f" — {e(m.persona.description)}" if m.persona.description else ""), ""]
     if m.persona.quote:
-        lines += [f"> {m.persona.quote}", ""]
-    lines += [f"**Scenario:** {m.scenario.strip()}", "", f"**Goal:** {m.goal.statement}"]
+        lines += [f"> {e(m.persona.quote)}", ""]
+    lines += [f"**Scenario:** {e(m.scenario.strip())}", "", f"**Goal:** {e(m.goal.statement)}"]
     if m.goal.kpi:
         k = m.goal.kpi
         now = fmt_number(view.goal_actual.value, k.unit) if view.goal_actual else "no data yet"
-        lines.append(f"({k.name or k.metric}: baseline {fmt_number(k.baseline, k.unit)}, now {now}, "
+        lines.append(f"({e(k.name or k.metric)}: baseline {fmt_number(k.baseline, k.unit)}, now {now}, "
                      f"target {fmt_number(k.target, k.unit)}{f' by {k.deadline}' if k.deadline else ''})")
     lines.append("")
     table = map_table(view)
@@ -138,7 +147,8 @@ def markdown(view: MapView) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    return re.sub(r"[:;#\n]+", " ", text).strip() or "-"
+    # no HTML either: Mermaid draws labels as HTML
+    return re.sub(r"[:;#\n<>&]+", " ", text).strip() or "-"
 
 
 def mermaid(view: MapView) -> str:
