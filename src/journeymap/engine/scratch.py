@@ -69,8 +69,13 @@ def shared_scratch(con: ibis.BaseBackend) -> str | None:
 @contextmanager
 def scratch_table(con: ibis.BaseBackend, expr: ir.Table, prefix: str) -> Iterator[ir.Table]:
     """``expr`` computed once into a temporary table with a unique name, dropped on exit
-    even when a query fails."""
-    name, table = create_scratch(con, expr, prefix)
+    even when a query fails.  A backend without temporary tables (Spark through ibis)
+    gets ``expr`` itself: computed again by each query, the same rows."""
+    try:
+        name, table = create_scratch(con, expr, prefix)
+    except NotImplementedError:
+        yield expr
+        return
     try:
         yield table
     finally:
