@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.analyze import SECTIONS as ENGINE_SECTIONS
-from journeymap.engine.analyze import analyze_map
+from journeymap.engine.analyze import analyze_map, side_by_side
 from journeymap.engine.churn import churn_section
 from journeymap.engine.clusters import clusters
 from journeymap.engine.cohorts import cohort_retention
@@ -126,6 +126,14 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
 }
 
 
+#: sections that read the others' results: run after them
+AFTER = ("pain_points",)
+
+#: rough cost of each section (250k-customer demo, s): the heaviest are started first
+HEAVY = {"attribution": 4.5, "clusters": 3.0, "churn": 2.7, "clv": 2.6, "themes": 2.0,
+         "feedback": 1.5, "segments": 1.4, "emotion": 1.0, "goal": 1.0, "cohorts": 0.5}
+
+
 def section_names() -> list[str]:
     """Every section ``sections=`` may name: the engine's, then these."""
     return list(dict.fromkeys([*ENGINE_SECTIONS, *SECTIONS, "opportunities"]))
@@ -169,8 +177,14 @@ def full_analysis(
     result = analyze_map(con, jmap, segment=segment, since=since, until=until, by=by,
                          sections=engine, progress=progress, **engine_options)
     c = Context(con, jmap, store, segment, since, until, by, result, insight)
-    for i, name in enumerate(extra):
-        report(progress, name, i, len(extra))
+    # the sections read only the store and the engine's result: they run side by side
+    # (on DuckDB, one per thread on cursors of the database); pain points read them all
+    independent = [s for s in extra if s not in AFTER]
+    result.update(side_by_side(con, lambda on: replace(c, con=on), independent,
+                               lambda ctx, name: SECTIONS[name](ctx), progress,
+                               parallel=True, weights=HEAVY, label=None))
+    for name in (s for s in extra if s in AFTER):
+        report(progress, name, 0, 1)
         result[name] = SECTIONS[name](c)
     report(progress, "done", len(extra), len(extra))
     keep = {"map", "scope", *wanted}

@@ -175,3 +175,19 @@ def test_every_pain_point_carries_its_evidence(sme: dict[str, Any], enterprise: 
             assert e["p_adjusted"] < 0.05 and e["p_adjusted"] >= e["p_value"]
             assert e["p_value"] > 0 or e["statistic"] is None or abs(e["statistic"]) > 30  # not rounded away
         json.dumps(result, allow_nan=False, default=str)
+
+
+@pytest.mark.slow
+def test_sections_side_by_side_equal_one_by_one(demo: tuple[Workspace, dict[str, Any]]) -> None:
+    """The metrics and text sections run side by side on DuckDB's threads; with one
+    thread they run one after the other, and every number is the same."""
+    ws = demo[0]
+    side_by_side = ws.analyze("sme-onboarding-churn")
+    threads = ws.store.con.execute("SELECT current_setting('threads')").fetchone()[0]
+    ws.store.con.execute("SET threads = 1")
+    try:
+        one_by_one = ws.analyze("sme-onboarding-churn")
+    finally:
+        ws.store.con.execute(f"SET threads = {int(threads)}")
+    assert side_by_side == one_by_one
+    assert {"churn", "attribution", "feedback", "emotion", "themes", "clv"} <= side_by_side.keys()

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -369,46 +369,60 @@ HEAVY = {"transitions": 0.9, "funnel": 0.8, "outcome_paths": 0.8, "stages": 0.65
 def _run_sections(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], Analysis],
                   wanted: list[str], progress: Progress | None, *,
                   parallel: bool) -> dict[str, Any]:
-    """Every wanted section's value, in registration order.
+    """Every wanted section's value, in registration order (see :func:`side_by_side`)."""
+    return side_by_side(con, bind, wanted, lambda a, name: SECTIONS[name](a), progress,
+                        parallel=parallel, weights=HEAVY, label="analysing")
 
-    ``parallel`` (DuckDB, tables in a shared catalog): sections run side by side, one
-    per DuckDB thread, each thread on its own cursor of the database (a connection is
-    not safe to share between threads; cursors are) — one query's single-threaded
-    stretches and Python's compiling of the next overlap the other's scans.  The
-    heaviest sections (:data:`HEAVY`) are submitted first, so that the last one to
-    finish is a short one.
+
+T = TypeVar("T")
+
+
+def side_by_side(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], T], jobs: list[str],
+                 run: Callable[[T, str], Any], progress: Progress | None, *, parallel: bool,
+                 weights: Mapping[str, float] | None = None, label: str | None = "analysing") -> dict[str, Any]:
+    """``run(bind(connection), job)`` for every job, returned in the order of ``jobs``.
+
+    ``parallel`` (DuckDB): jobs run side by side, one per DuckDB thread, each thread on
+    its own cursor of the database (a connection is not safe to share between threads;
+    cursors are) — one query's single-threaded stretches, Python's compiling of the
+    next and a section's own Python work (model fits, text) overlap the other's scans.
+    The heaviest jobs (``weights``) are submitted first, so that the last one to finish
+    is a short one.  A failing job, or Ctrl-C, interrupts the others' queries.
+    Progress is reported under ``label``, or (None) under the name of the job done.
     """
     done: dict[str, Any] = {}
-    report(progress, "analysing", 0, len(wanted))
-    workers = min(duckdb_threads(con), len(wanted)) if parallel else 1
+    if not jobs:
+        return done
+    report(progress, label or jobs[0], 0, len(jobs))
+    workers = min(duckdb_threads(con), len(jobs)) if parallel else 1
     if workers < 2:
-        analysis = bind(con)
-        for name in wanted:
-            done[name] = SECTIONS[name](analysis)
-            report(progress, "analysing", len(done), len(wanted))
-        return {name: done[name] for name in wanted}
+        bound = bind(con)
+        for name in jobs:
+            done[name] = run(bound, name)
+            report(progress, label or name, len(done), len(jobs))
+        return {name: done[name] for name in jobs}
     local = threading.local()
     cursors: list[Any] = []
     lock = threading.Lock()
 
-    def run(name: str) -> tuple[str, Any]:
-        if not hasattr(local, "analysis"):
+    def work(name: str) -> tuple[str, Any]:
+        if not hasattr(local, "bound"):
             cursor = con.con.cursor()  # type: ignore[attr-defined]
             with lock:
                 cursors.append(cursor)
-            local.analysis = bind(ibis.duckdb.from_connection(cursor))
-        return name, SECTIONS[name](local.analysis)
+            local.bound = bind(ibis.duckdb.from_connection(cursor))
+        return name, run(local.bound, name)
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jm-section") as pool:
             # longest first, so that the last to finish is a short one
-            order = sorted(wanted, key=lambda n: -HEAVY.get(n, 0))
-            futures = [pool.submit(run, name) for name in order]
+            order = sorted(jobs, key=lambda n: -(weights or {}).get(n, 0))
+            futures = [pool.submit(work, name) for name in order]
             try:
                 for future in as_completed(futures):
                     name, value = future.result()
                     done[name] = value
-                    report(progress, "analysing", len(done), len(wanted))
+                    report(progress, label or name, len(done), len(jobs))
             except BaseException:  # a section failed, or Ctrl-C: stop the others too
                 for future in futures:
                     future.cancel()
@@ -419,7 +433,7 @@ def _run_sections(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], Anal
     finally:
         for cursor in cursors:
             cursor.close()
-    return {name: done[name] for name in wanted}
+    return {name: done[name] for name in jobs}
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
