@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from journeymap.data.ingest import ingest
+from journeymap.data.long_lines import MAX_LINE_BYTES
 from journeymap.data.store import Store
 from journeymap.errors import IngestError
 
 EV = "customer_id,timestamp,event\n"
+LONG = "x" * MAX_LINE_BYTES  # one field longer than any line the readers take
+
+
+def jl(*records: Any) -> str:
+    """JSON lines: dicts are dumped, strings written as they are."""
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+
+
+def ev(cid: Any = "c1", ts: Any = "2024-01-01", event: Any = "a", **more: Any) -> dict[str, Any]:
+    return {"customer_id": cid, "timestamp": ts, "event": event, **more}
+
+
+def fb(score: Any, metric: Any = "csat", cid: Any = "c1") -> dict[str, Any]:
+    return {"customer_id": cid, "timestamp": "2024-01-01", "metric": metric, "score": score}
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,56 @@ CASES = [
     Case("transcript-missing-text", "x.csv", "customer_id,timestamp,text\n"
          "c1,2024-01-01,\nc1,2024-01-01,hello\n", "transcripts", 1, 1, 0,
          "missing required value", "text", 1),
+    # a record with too few (too many) fields is one quarantined row, however many
+    # fields it lacks (has too many); the records after it keep their numbers
+    Case("ragged-row-two-fields-short", "e.csv", EV + "c1,2024-01-01,a\nc1\nc1,2024-01-02,b\n",
+         "events", 2, 1, 0, "wrong number of fields (expected 3, found 1)", None, 2),
+    Case("ragged-row-last-line", "e.csv", EV + "c1,2024-01-01,a\nc1,2024-01-02,b\nc1",
+         "events", 2, 1, 0, "wrong number of fields (expected 3, found 1)", None, 3),
+    Case("ragged-rows-of-every-kind", "e.csv", EV + "c1,2024-01-01,a\nc1,x\nc2\n"
+         "c1,2024-01-02,b,extra,more\nc1,2024-01-03,c\n", "events", 2, 3, 0,
+         "wrong number of fields (expected 3, found 2)", None, 2),
+    Case("two-fields-too-many", "e.csv", EV + "c1,2024-01-01,a,x,y\nc1,2024-01-02,b\n",
+         "events", 1, 1, 0, "wrong number of fields (expected 3, found 5)", None, 1),
+    Case("ragged-customer-row", "c.csv", "customer_id,plan,seats\nc1,pro,3\nc2\nc3,free,1\n",
+         "customers", 2, 1, 0, "wrong number of fields (expected 3, found 1)", None, 2),
+    # one JSON line with a value of the wrong type: that line is quarantined
+    Case("json-object-as-customer-id", "e.jsonl", jl(ev(), ev({"id": 1}, event="b")),
+         "events", 1, 1, 0, "wrong type: an object where text is expected", "customer_id", 2),
+    Case("json-list-as-timestamp", "e.jsonl", jl(ev(ts=["2024-01-01"]), ev(event="b")),
+         "events", 1, 1, 0, "wrong type: a list where a timestamp is expected", "timestamp", 1),
+    Case("json-object-as-event", "e.jsonl", jl(ev(), ev(event={"name": "b"}), ev(event="c")),
+         "events", 2, 1, 0, "wrong type: an object where text is expected", "event", 2),
+    Case("json-number-as-text-loads", "e.jsonl", jl(ev(cid=12), ev(channel=5, event="b")),
+         "events", 2),
+    Case("json-mixed-types-in-properties-load", "e.jsonl",
+         jl(ev(n=1), ev(event="b", n="one"), ev(event="c", n={"v": 1})), "events", 3),
+    Case("json-string-where-numbers-stand", "f.jsonl", jl(fb(4), fb("four"), fb("5"), fb(3)),
+         "feedback", 3, 1, 0, "not a number", "score", 2),
+    Case("json-object-as-score", "f.jsonl", jl(fb(4), fb({"value": 4})), "feedback", 1, 1, 0,
+         "wrong type: an object where a number is expected", "score", 2),
+    Case("json-list-as-metric", "f.jsonl", jl(fb(4, ["csat"]), fb(5)), "feedback", 1, 1, 0,
+         "wrong type: a list where text is expected", "metric", 1),
+    Case("json-list-as-amount", "t.jsonl", jl({"customer_id": "c1", "timestamp": "2024-01-01",
+                                              "amount": [1, 2]},
+                                             {"customer_id": "c1", "timestamp": "2024-01-01",
+                                              "amount": 2.5}),
+         "transactions", 1, 1, 0, "wrong type: a list where a number is expected", "amount", 1),
+    Case("json-object-as-customer", "c.jsonl", jl({"customer_id": {"a": 1}, "plan": "pro"},
+                                                  {"customer_id": "c2", "plan": {"tier": 1}}),
+         "customers", 1, 1, 0, "wrong type: an object where text is expected", "customer_id", 1),
+    Case("json-empty-and-case-twin-keys", "e.jsonl",
+         jl(ev(**{"": 1, "Event": "x", "$.x": 2, "a/b": 3, "_row": 9, "_raw": "r"}), ev(event="b")),
+         "events", 2),
+    Case("json-line-with-control-byte", "e.jsonl",
+         jl(ev(), '{"customer_id":"c1","timestamp":"2024-01-01","event":"\x01"}',
+            '{"customer_id":', ev(event="b")),
+         "events", 2, 2, 0, "invalid JSON", None, 2),
+    # a line longer than the readers' limit (64 MiB) is quarantined, the rest loads
+    Case("csv-line-over-the-limit", "e.csv", EV + f"c1,2024-01-01,a\nc1,2024-01-01,{LONG}\n"
+         "c1,2024-01-02,b\n", "events", 2, 1, 0, "line longer than 64 MiB", None, 2),
+    Case("json-line-over-the-limit", "e.jsonl", jl(ev(), ev(event=LONG), ev(event="b")),
+         "events", 2, 1, 0, "line longer than 64 MiB", None, 2),
 ]
 
 
@@ -100,9 +167,12 @@ def test_bad_input(case: Case, store: Store, write: Callable[[str, str | bytes],
     report = ingest(store, case.kind, [path])
     assert (report.loaded, report.quarantined, report.duplicates) == (
         case.loaded, case.quarantined, case.duplicates)
+    # every source row counted exactly once: loaded, quarantined or a duplicate
     assert report.rows_read == case.loaded + case.quarantined + case.duplicates
-    stored = store.con.execute("SELECT count(*) FROM quarantine").fetchone()
-    assert stored == (case.quarantined,)
+    assert report.rows_read == report.loaded + report.updated + report.quarantined + \
+        report.duplicates
+    stored = store.con.execute("SELECT count(*), count(DISTINCT \"row\") FROM quarantine").fetchone()
+    assert stored == (case.quarantined, case.quarantined)  # each bad row once
     if case.reason is not None:
         row = store.con.execute(
             "SELECT \"row\", field, reason, file FROM quarantine ORDER BY \"row\" LIMIT 1"

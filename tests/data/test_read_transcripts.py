@@ -147,3 +147,99 @@ def test_tables_of_turns_still_load_as_before(store: Store, write: Write) -> Non
     report = ingest(store, "transcripts", [csv, jsonl])
     assert report.loaded == 2
     assert [t[3] for t in _turns(store)] == ["Hello", "Hi"]
+
+
+@pytest.mark.parametrize("start,field,reason", [
+    ('"soon"', "start", "unreadable start time"),
+    ("[1, 2]", "start", "wrong type: a list where a time is expected"),
+    ('{"s": 1}', "start", "wrong type: an object where a time is expected"),
+    ("true", "start", "wrong type: true/false where a time is expected"),
+    ("NaN", "start", "unreadable start time"),
+    ("-5", "start", "start time out of range"),
+    ("1e300", "start", "start time out of range"),
+    ("Infinity", "start", "start time out of range"),
+    ("1" + "0" * 400, "start", "start time out of range"),
+    ('"99999999999:00:00"', "start", "start time out of range"),
+    ("1e10", "timestamp", "timestamp out of range 1900-2099"),  # year 2343: a date, not ours
+])
+def test_an_impossible_segment_start_quarantines_that_turn(start: str, field: str, reason: str,
+                                                           store: Store, write: Write) -> None:
+    doc = ('{"customer_id": "C5", "start": "2026-05-01T10:00:00Z", "segments": ['
+           '{"start": 0, "text": "Hello"}, {"start": %s, "text": "Broken"}, '
+           '{"start": 2, "text": "Bye"}]}' % start)
+    path = write("call.json", doc)
+    report = ingest(store, "transcripts", [path])
+    assert (report.rows_read, report.loaded, report.quarantined) == (3, 2, 1)
+    assert store.con.execute("SELECT \"row\", field, reason FROM quarantine").fetchall() == [
+        (2, field, reason)]
+    assert [t[3] for t in _turns(store)] == ["Hello", "Bye"]
+
+
+def test_wrong_types_in_segments_quarantine_the_segment_with_its_field(store: Store,
+                                                                       write: Write) -> None:
+    doc = {"customer_id": 42, "start": "2026-05-01T10:00:00Z", "segments": [
+        {"start": 0, "text": {"value": "Hello"}},
+        {"start": 1, "text": "Hi", "speaker": ["agent"]},
+        {"start": 2, "text": "When?", "timestamp": {"at": 1}},
+        {"start": 3, "text": 7},
+        "not an object",
+        {"start": 5, "text": "Bye", "speaker": "customer"}]}
+    report = ingest(store, "transcripts", [write("call.json", json.dumps(doc))])
+    assert (report.rows_read, report.loaded, report.quarantined) == (6, 2, 4)
+    assert store.con.execute("SELECT \"row\", field, reason FROM quarantine ORDER BY 1").fetchall() == [
+        (1, "text", "wrong type: an object where text is expected"),
+        (2, "speaker", "wrong type: a list where text is expected"),
+        (3, "timestamp", "wrong type: an object where text is expected"),
+        (5, None, "not a JSON object")]
+    assert [(t[0], t[3]) for t in _turns(store)] == [("42", "7"), ("42", "Bye")]
+
+
+@pytest.mark.parametrize("doc,message", [
+    ('{"customer_id": {"id": 1}, "start": "2026-05-01T10:00:00Z", "segments": [{"text": "a"}]}',
+     "the document's 'customer_id': wrong type: an object where text is expected"),
+    ('{"customer_id": "C1", "start": ["2026"], "segments": [{"text": "a"}]}',
+     "the document's 'start': wrong type: a list where text is expected"),
+    ('{"customer_id": "C1", "start": "the 5th of May", "segments": [{"text": "a"}]}',
+     "unreadable start time 'the 5th of May'"),
+    ('{"customer_id": "C1", "start": "2026-05-01T10:00:00Z", "segments": [' * 1 + '{"text": "a"}',
+     None),  # not JSON: read as JSON lines, which it is not either
+])
+def test_unusable_document_metadata_is_a_one_line_error(doc: str, message: str | None,
+                                                        store: Store, write: Write) -> None:
+    path = write("call.json", doc)
+    with pytest.raises(IngestError) as err:
+        ingest(store, "transcripts", [path])
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+    if message is not None:
+        assert message in str(err.value)
+
+
+def test_srt_cues_beyond_any_date_are_quarantined(store: Store, write: Write) -> None:
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\nHello.\n\n"
+           "2\n99999999999999:00:01,000 --> 99999999999999:00:02,000\nLost in time.\n\n"
+           "3\n00:00:03,000 --> 00:00:04,000\nBye.\n")
+    path = write("C1_2026-05-01T10-00-00Z.srt", srt)
+    report = ingest(store, "transcripts", [path])
+    assert (report.rows_read, report.loaded, report.quarantined) == (3, 2, 1)
+    assert report.examples == [f"{path}:row 2: start time out of range"]
+
+
+def test_a_sidecar_with_an_object_for_a_value_is_a_one_line_error(store: Store, write: Write) -> None:
+    path = write("call.vtt", VTT)
+    write("call.vtt.meta.json", json.dumps({"customer_id": {"id": "C1"}, "start": "2026-05-01"}))
+    with pytest.raises(IngestError, match="sidecar call.vtt.meta.json 'customer_id': wrong type"):
+        ingest(store, "transcripts", [path])
+    write("call.vtt.meta.json", "[1, 2]")
+    with pytest.raises(IngestError, match="sidecar call.vtt.meta.json is not a JSON object"):
+        ingest(store, "transcripts", [path])
+
+
+def test_turn_rows_are_their_numbers_in_the_file(store: Store, write: Write) -> None:
+    path = write("C123_2026-05-01T10-00-00Z.vtt", VTT)
+    ingest(store, "transcripts", [path])
+    chat = write("chat.txt", "[00:00:05] Agent: Hello\n\n[99999999999999:00:00] Customer: Late\n"
+                             "[00:00:09] Customer: Hi\n")
+    write("chat.txt.meta.json", json.dumps({"customer_id": "C7", "start": "2026-05-01T10:00:00Z"}))
+    report = ingest(store, "transcripts", [chat])
+    assert report.examples == [f"{chat}:row 3: start time out of range"]
+    assert (report.loaded, report.quarantined) == (2, 1)

@@ -1,9 +1,10 @@
 """Contracts of customer data (DESIGN §3.2): the five kinds, their columns and limits.
 
 Column names are matched forgivingly: first the explicit mapping of a
-:class:`SourceConfig`, then our own column name compared after normalising case and
-dropping spaces, underscores, dashes and dots (``Customer ID``, ``customerId`` and
-``customer-id`` all name ``customer_id``), then the short alias list :data:`ALIASES`.
+:class:`SourceConfig`, then our own column name exactly, then our name compared after
+normalising case and dropping spaces, underscores, dashes and dots (``Customer ID``,
+``customerId`` and ``customer-id`` all name ``customer_id``), then the short alias list
+:data:`ALIASES`.
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ def resolve_columns(kind: str, source_columns: list[str], source: SourceConfig) 
         target = source.columns.get(col) or explicit.get(normalise(col))
         if target is not None and target in contract and target not in taken:
             taken[target] = col
+    for col in source_columns:  # our own name, exactly, before a near spelling of it
+        if col in contract and col not in taken and col not in taken.values():
+            taken[col] = col
     for col in source_columns:
         if col in taken.values():
             continue

@@ -20,8 +20,8 @@ import duckdb
 from journeymap.data.contracts import CONTRACTS, KINDS, NATURAL_KEYS, SCALES, Field, \
     SourceConfig, extra_name, resolve_columns
 from journeymap.data.ingest_customers import ingest_customers_file
-from journeymap.data.ingest_sql import Checks, create_reasons, empty_text, quarantine_bad, \
-    quarantine_rejects, scalar
+from journeymap.data.ingest_sql import Checks, add_type_checks, create_reasons, empty_text, \
+    json_type_sql, quarantine_bad, quarantine_rejects, scalar
 from journeymap.data.read_transcripts import TranscriptMeta
 from journeymap.data.readers import Staged, read_file
 from journeymap.data.store import EVENT_LOG_COLUMNS, EVENT_ORDER, SEQ_BITS, Store, quote_ident
@@ -31,6 +31,8 @@ from journeymap.progress import Progress
 
 TS_MIN, TS_MAX = "1900-01-01", "2100-01-01"
 _SQL_TYPES = {"timestamp": "TIMESTAMP", "score": "DOUBLE", "amount": "DOUBLE"}
+#: What a JSON source must give for a field of each type (an object or a list is quarantined)
+_EXPECTED = {"timestamp": "a timestamp", "score": "a number", "amount": "a number"}
 
 
 @dataclass
@@ -184,12 +186,18 @@ class _Load:
         params: dict[str, object] = {}
         stage = quote_ident(staged.table)
         inner = []
-        for f in self.fields:
+        typed: set[str] = set()     # fields whose JSON type is checked
+        for i, f in enumerate(self.fields):
             src = res.fields.get(f.name)
             raw = quote_ident(src) if src else "CAST(NULL AS VARCHAR)"
             inner.append(f"{empty_text(raw)} AS {quote_ident('v_' + f.name)}")
             if f.type == "timestamp":
                 inner.append(f"{self._ts(staged, raw, params)} AS \"t_timestamp\"")
+            jt = json_type_sql(staged, src, raw, params, f"jp{i}_") \
+                if src and f.type != "json" else None
+            if jt is not None:
+                inner.append(f"{jt} AS {quote_ident('j_' + f.name)}")
+                typed.add(f.name)
         extras = [c for c in res.extras] if staged.fmt != "segment" else []
         if extras:
             pairs = []
@@ -202,7 +210,7 @@ class _Load:
         else:
             inner.append("CAST(NULL AS VARCHAR) AS _extra")
         checks = Checks(con)
-        outs = [self._field(f, checks) for f in self.fields]
+        outs = [self._field(f, checks, f.name in typed) for f in self.fields]
         checks.register()
         extra_out = "" if self.kind == "events" else ", _extra AS extra"
         typed_name = staged.table + "_typed"
@@ -230,9 +238,12 @@ class _Load:
         day_first = infer_day_first(self.con, quote_ident(staged.table), raw)
         return timestamp_sql(raw, day_first=day_first, tz_param=tz, format_param=None)
 
-    def _field(self, f: Field, checks: Checks) -> str:
-        """Add ``f``'s checks; return the SQL of its typed output column."""
+    def _field(self, f: Field, checks: Checks, typed: bool = False) -> str:
+        """Add ``f``'s checks; return the SQL of its typed output column.  ``typed``: the
+        source is JSON and ``j_<field>`` holds the JSON type of its value."""
         v, name = quote_ident("v_" + f.name), f.name
+        if typed:
+            add_type_checks(checks, quote_ident("j_" + f.name), name, _EXPECTED.get(f.type, "text"))
         if f.required:
             checks.add(f"{v} IS NULL", name, "missing required value")
         if f.max_len is not None and f.type != "json":

@@ -18,7 +18,8 @@ import duckdb
 
 from journeymap.data.contracts import ID_MAX, SourceConfig, attribute_name, extra_name, \
     resolve_columns
-from journeymap.data.ingest_sql import Checks, empty_text, quarantine_bad, scalar
+from journeymap.data.ingest_sql import Checks, add_type_checks, empty_text, json_type_sql, \
+    quarantine_bad, scalar
 from journeymap.data.readers import Staged
 from journeymap.data.store import quote_ident
 from journeymap.errors import IngestError
@@ -82,8 +83,10 @@ def ingest_customers_file(con: duckdb.DuckDBPyConnection, staged: Staged, source
             n += 1
         attrs[name] = col
     params: dict[str, object] = {}
-    cid = empty_text(quote_ident(res.fields["customer_id"]))
-    selects = [f"{cid} AS customer_id"]
+    cid_src = quote_ident(res.fields["customer_id"])
+    selects = [f"{empty_text(cid_src)} AS customer_id"]
+    cid_type = json_type_sql(staged, res.fields["customer_id"], cid_src, params, "jp")
+    selects.append(f"{cid_type or 'CAST(NULL AS VARCHAR)'} AS _cid_type")
     for i, (name, col) in enumerate(attrs.items()):
         selects.append(f"{empty_text(quote_ident(col))} AS {quote_ident(f'_a{i}')}")
     pre = quote_ident(staged.table + "_pre")
@@ -97,6 +100,7 @@ def ingest_customers_file(con: duckdb.DuckDBPyConnection, staged: Staged, source
             types[name] = _infer_type(con, staged.table + "_pre", quote_ident(f"_a{i}"))
             con.execute(f"ALTER TABLE customers ADD COLUMN {quote_ident(name)} {types[name]}")
     checks = Checks(con)
+    add_type_checks(checks, "_cid_type", "customer_id", "text")
     checks.add("customer_id IS NULL", "customer_id", "missing required value")
     checks.add(f"length(customer_id) > {ID_MAX}", "customer_id",
                f"longer than {ID_MAX} characters")

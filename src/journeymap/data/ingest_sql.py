@@ -69,11 +69,34 @@ def raw_json(staged: Staged, params: dict[str, object], alias: str = "s",
     return f"CAST(json_object({', '.join(parts)}) AS VARCHAR)"
 
 
+def json_type_sql(staged: Staged, column: str, value: str, params: dict[str, object],
+                  prefix: str) -> str | None:
+    """SQL of the JSON type (``OBJECT``, ``ARRAY``, ...) of the member staged ``column``
+    came from, where its text ``value`` could be one (it starts with ``{`` or ``[``; else
+    NULL, so a plain value costs no JSON parse); None for a source that is not JSON."""
+    paths = staged.json_paths.get(column)
+    if not paths:
+        return None
+    types = []
+    for j, path in enumerate(paths):
+        params[f"{prefix}{j}"] = path
+        types.append(f"nullif(json_type(_raw, ${prefix}{j}), 'NULL')")
+    first = types[0] if len(types) == 1 else f"coalesce({', '.join(types)})"
+    return f"CASE WHEN left(ltrim({value}), 1) IN ('{{', '[') THEN {first} END"
+
+
+def add_type_checks(checks: Checks, json_type: str, field: str, expected: str) -> None:
+    """Quarantine an object or a list where ``expected`` (text, a number, ...) belongs."""
+    for typ, what in (("OBJECT", "an object"), ("ARRAY", "a list")):
+        checks.add(f"{json_type} = '{typ}'", field,
+                   f"wrong type: {what} where {expected} is expected")
+
+
 def quarantine_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, kind: str,
                        ingest_id: int) -> int:
     """Move the reader's rejected records into ``quarantine``; returns how many."""
     con.execute(f"""INSERT INTO quarantine
-        SELECT $id, $kind, $file, _row, NULL, reason, raw FROM {quote_ident(staged.rejects)}
+        SELECT $id, $kind, $file, _row, field, reason, raw FROM {quote_ident(staged.rejects)}
         ORDER BY _row""", {"id": ingest_id, "kind": kind, "file": staged.file})
     n = con.execute(f"SELECT count(*) FROM {quote_ident(staged.rejects)}").fetchone()
     return int(n[0]) if n else 0

@@ -17,12 +17,19 @@ the customer id and the start time come from, first to last:
 
 A start without a zone is read in the source's ``timezone`` (default UTC).
 Speakers: WebVTT voice tags ``<v Maria>``, or a ``Name:`` prefix on the cue or line.
+
+``_row`` is the turn's number in the file: the cue, the JSON segment, the line of text.
+A turn whose value cannot be used is rejected with its field and reason -- a segment
+``start`` that is not a time (text, a list, ``true``), one out of range (negative, NaN,
+``1e300`` s, a cue at hour 10^12) -- and the other turns load.  A document whose own
+metadata cannot be used (an object as ``customer_id``) is a one-line error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,13 +70,84 @@ class Turn:
     speaker: str | None = None
     offset: float | None = None  # seconds from the start
     timestamp: str | None = None  # absolute, as given (JSON documents only)
+    row: int = 0  # its number in the file (cue, segment, line)
+    raw: str = ""  # the source of the turn, as JSON text (for the quarantine)
+    time_field: str | None = None  # the key its offset came from (JSON documents)
 
 
 @dataclass
 class Parsed:
     turns: list[Turn] = field(default_factory=list)
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (_row, reason, raw)
+    # (_row, field, reason, raw)
+    rejects: list[tuple[int, str | None, str, str]] = field(default_factory=list)
     meta: TranscriptMeta = field(default_factory=TranscriptMeta)
+
+
+class _Unusable(ValueError):
+    """A value of the wrong type or out of range: its field and the reason."""
+
+    def __init__(self, field_name: str | None, reason: str):
+        super().__init__(reason)
+        self.field, self.reason = field_name, reason
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    return "a number" if isinstance(value, (int, float)) else "text"
+
+
+def _as_text(value: object, key: str) -> str | None:
+    """A JSON scalar as text (numbers as JSON writes them); an object or list is unusable."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    raise _Unusable(key, f"wrong type: {_json_type(value)} where text is expected")
+
+
+def _as_seconds(value: object, key: str) -> float | None:
+    """A segment's start: seconds (a number) or a clock (``"1:02.5"``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (bool, dict, list)):
+        raise _Unusable(key, f"wrong type: {_json_type(value)} where a time is expected")
+    try:
+        seconds = _clock(value) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _Unusable(key, "unreadable start time") from exc
+    except OverflowError as exc:  # an integer too big for a float
+        raise _Unusable(key, "start time out of range") from exc
+    if math.isnan(seconds):
+        raise _Unusable(key, "unreadable start time")
+    return seconds
+
+
+def _meta(doc: dict[str, Any], path: Path, what: str) -> TranscriptMeta:
+    """The metadata keys of a document or sidecar; an object or list there is an error."""
+    values: dict[str, str] = {}
+    for k in TranscriptMeta.__dataclass_fields__:
+        try:
+            text = _as_text(doc.get(k), k)
+        except _Unusable as exc:
+            raise IngestError(f"{what} '{k}': {exc.reason}", file=str(path)) from exc
+        if text is not None:
+            values[k] = text
+    return TranscriptMeta(**values)
+
+
+def load_json(text: str) -> Any:
+    """``json.loads``, or None when ``text`` is not JSON (or nests too deep to read)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def transcript_format(path: Path, fmt: str | None) -> str | None:
@@ -87,8 +165,8 @@ def transcript_format(path: Path, fmt: str | None) -> str | None:
         return None if "text" in cells and len(cells) > 1 else "text"
     if suffix == ".json" and path.is_file():
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
+            doc = load_json(path.read_text(encoding="utf-8"))
+        except ValueError:  # not UTF-8
             return None
         if isinstance(doc, dict) and any(isinstance(doc.get(k), list) for k in SEGMENT_KEYS):
             return "json"
@@ -134,13 +212,14 @@ def parse_cues(content: str, fmt: str) -> Parsed:
         timing = next((i for i, ln in enumerate(lines[:3]) if "-->" in ln), None)
         match = _CUE.match(lines[timing]) if timing is not None else None
         if match is None:
-            out.rejects.append((number, "unreadable cue timing", json.dumps(block.strip())))
+            out.rejects.append((number, None, "unreadable cue timing", json.dumps(block.strip())))
             continue
         g = match.groups()
         speaker, text = _speaker(" ".join(ln.strip() for ln in lines[timing + 1:]))
         if not text:
             continue
-        out.turns.append(Turn(text, speaker, _seconds(*g[:4])))
+        out.turns.append(Turn(text, speaker, _seconds(*g[:4]), row=number,
+                              raw=json.dumps(block.strip())))
     return out
 
 
@@ -148,10 +227,10 @@ def parse_text(content: str) -> Parsed:
     """Plain text: ``[00:01:05] Name: text`` per line; time and name optional, a line
     with neither continues the turn before it."""
     out = Parsed()
-    for line in content.replace("\r\n", "\n").lstrip("\ufeff").split("\n"):
+    for number, line in enumerate(content.replace("\r\n", "\n").lstrip("\ufeff").split("\n"), 1):
         if not line.strip():
             continue
-        offset = None
+        source, offset = json.dumps(line), None
         timed = _LINE_TIME.match(line)
         if timed:
             offset, line = _clock(timed.group(1)), timed.group(2)
@@ -159,28 +238,40 @@ def parse_text(content: str) -> Parsed:
         if speaker is None and offset is None and out.turns:
             out.turns[-1].text += " " + text
             continue
-        out.turns.append(Turn(text, speaker, offset))
+        out.turns.append(Turn(text, speaker, offset, row=number, raw=source))
     return out
 
 
-def parse_json(doc: dict[str, Any]) -> Parsed:
+def _first_key(item: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    return next((k for k in keys if item.get(k) is not None and item.get(k) != ""), None)
+
+
+def parse_json(doc: dict[str, Any], path: Path) -> Parsed:
     """A transcript document: top-level metadata and a list of segments."""
-    out = Parsed(meta=TranscriptMeta(**{k: str(doc[k]) for k in TranscriptMeta.__dataclass_fields__
-                                        if doc.get(k) is not None}))
+    out = Parsed(meta=_meta(doc, path, "the document's"))
     items = next(doc[k] for k in SEGMENT_KEYS if isinstance(doc.get(k), list))
     for i, item in enumerate(items, 1):
+        raw = json.dumps(item)
         if not isinstance(item, dict):
-            out.rejects.append((i, "not a JSON object", json.dumps(item)))
+            out.rejects.append((i, None, "not a JSON object", raw))
             continue
-        text = next((item[k] for k in ("text", "content", "transcript") if item.get(k)), None)
-        if not isinstance(text, str) or not text.strip():
-            out.rejects.append((i, "missing required value", json.dumps(item)))
+        text_key = _first_key(item, ("text", "content", "transcript")) or "text"
+        speaker_key = _first_key(item, ("speaker", "role", "name"))
+        start_key = _first_key(item, ("start", "offset", "start_time"))
+        stamp_key = _first_key(item, ("timestamp", "time"))
+        try:
+            text = _as_text(item.get(text_key), text_key)
+            speaker = _as_text(item[speaker_key], speaker_key) if speaker_key else None
+            offset = _as_seconds(item[start_key], start_key) if start_key else None
+            stamp = _as_text(item[stamp_key], stamp_key) if stamp_key else None
+        except _Unusable as bad:
+            out.rejects.append((i, bad.field, bad.reason, raw))
             continue
-        speaker = next((str(item[k]) for k in ("speaker", "role", "name") if item.get(k)), None)
-        start = next((item[k] for k in ("start", "offset", "start_time") if item.get(k) is not None), None)
-        offset = _clock(start) if isinstance(start, str) else (float(start) if start is not None else None)
-        stamp = next((str(item[k]) for k in ("timestamp", "time") if item.get(k)), None)
-        out.turns.append(Turn(text.strip(), speaker, offset, stamp))
+        if text is None or not text.strip():
+            out.rejects.append((i, "text", "missing required value", raw))
+            continue
+        out.turns.append(Turn(text.strip(), speaker, offset, stamp, row=i, raw=raw,
+                              time_field=start_key))
     return out
 
 
@@ -190,12 +281,12 @@ def resolve_meta(path: Path, given: TranscriptMeta | None, own: TranscriptMeta) 
     sidecar = path.with_name(path.name + ".meta.json")
     if sidecar.is_file():
         try:
-            doc = json.loads(sidecar.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise IngestError(f"sidecar {sidecar.name} is not valid JSON", file=str(path)) from exc
-        if isinstance(doc, dict):
-            layers.append(TranscriptMeta(**{k: str(doc[k]) for k in TranscriptMeta.__dataclass_fields__
-                                            if doc.get(k) is not None}))
+            doc = load_json(sidecar.read_text(encoding="utf-8"))
+        except ValueError:  # not UTF-8
+            doc = None
+        if not isinstance(doc, dict):
+            raise IngestError(f"sidecar {sidecar.name} is not a JSON object", file=str(path))
+        layers.append(_meta(doc, path, f"sidecar {sidecar.name}"))
     named = _NAME.match(path.name.split(".")[0])
     if named:
         start = named.group("start")
@@ -215,11 +306,19 @@ def resolve_meta(path: Path, given: TranscriptMeta | None, own: TranscriptMeta) 
 
 
 def _stamp(start: dt.datetime | None, turn: Turn) -> str | None:
+    """The turn's time as ISO text; :class:`_Unusable` when its offset is out of range
+    (negative, infinite, or past what a date can hold)."""
     if turn.timestamp is not None:
         return turn.timestamp
     if start is None:
         return None
-    when = start + dt.timedelta(seconds=turn.offset or 0.0)
+    offset = turn.offset or 0.0
+    try:
+        if not 0 <= offset < math.inf:
+            raise OverflowError(offset)
+        when = start + dt.timedelta(seconds=offset)
+    except OverflowError as exc:
+        raise _Unusable(turn.time_field, "start time out of range") from exc
     text = when.isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
 
@@ -234,7 +333,11 @@ def read_transcript(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, stage:
         raise IngestError("file is empty", file=str(path))
     content = raw.decode("utf-8", errors="replace")
     if fmt == "json":
-        parsed = parse_json(json.loads(content))
+        doc = load_json(content)
+        if not isinstance(doc, dict) or not any(isinstance(doc.get(k), list) for k in SEGMENT_KEYS):
+            raise IngestError("not a JSON transcript document (an object with a list of "
+                              f"{', '.join(SEGMENT_KEYS)})", file=str(path))
+        parsed = parse_json(doc, path)
     elif fmt == "text":
         parsed = parse_text(content)
     else:
@@ -252,10 +355,20 @@ def read_transcript(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, stage:
             start = dt.datetime.fromisoformat(info.start.replace("Z", "+00:00"))
         except ValueError as exc:
             raise IngestError(f"unreadable start time {info.start!r} (use ISO 8601)", file=str(path)) from exc
+    turns, stamps = [], []
+    for turn in parsed.turns:
+        try:
+            stamps.append(_stamp(start, turn))
+        except _Unusable as bad:
+            parsed.rejects.append((turn.row, bad.field, bad.reason, turn.raw))
+            continue
+        turns.append(turn)
+    parsed.turns = turns
+    parsed.rejects.sort(key=lambda r: r[0])
     n = len(parsed.turns)
     table = pa.table({
         "customer_id": pa.array([info.customer_id] * n, pa.string()),
-        "timestamp": pa.array([_stamp(start, t) for t in parsed.turns], pa.string()),
+        "timestamp": pa.array(stamps, pa.string()),
         "text": pa.array([t.text for t in parsed.turns], pa.string()),
         "speaker": pa.array([t.speaker for t in parsed.turns], pa.string()),
         "channel": pa.array([info.channel] * n, pa.string()),
@@ -263,12 +376,13 @@ def read_transcript(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, stage:
         "conversation_id": pa.array([info.conversation_id] * n, pa.string()),
         "offset_seconds": pa.array([None if t.offset is None else f"{t.offset:g}" for t in parsed.turns],
                                    pa.string()),
-        "_row": pa.array(range(1, n + 1), pa.int64()),
+        "_row": pa.array([t.row for t in parsed.turns], pa.int64()),
         "_file": pa.array([str(path)] * n, pa.string()),
     })
     rejects = pa.table({"_row": pa.array([r[0] for r in parsed.rejects], pa.int64()),
-                        "reason": pa.array([r[1] for r in parsed.rejects], pa.string()),
-                        "raw": pa.array([r[2] for r in parsed.rejects], pa.string())})
+                        "reason": pa.array([r[2] for r in parsed.rejects], pa.string()),
+                        "raw": pa.array([r[3] for r in parsed.rejects], pa.string()),
+                        "field": pa.array([r[1] for r in parsed.rejects], pa.string())})
     staged = Staged(str(path), stage, f"{stage}_rejects", [c for c in table.column_names
                                                          if not c.startswith("_")], fmt)
     for name, data in ((staged.table, table), (staged.rejects, rejects)):
