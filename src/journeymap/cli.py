@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from journeymap import __version__
 from journeymap.cli_progress import rich_progress
@@ -24,22 +26,58 @@ from journeymap.errors import JourneymapError
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment")
 
 
+#: The first words of the one line an error no user input should cause gets (a bug).
+UNEXPECTED = "error: unexpected"
+
+
 class JourneymapGroup(click.Group):
-    """Turns a JourneymapError into one line on stderr and exit status 1."""
+    """Turns a JourneymapError into one line on stderr and exit status 1.
+
+    So does an :class:`OSError` about a file (``exc.filename``).  Any other exception is a
+    bug, but still gets one line (no traceback on any input or option), starting with
+    :data:`UNEXPECTED` and asking for ``--debug``.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except JourneymapError as exc:
             if ctx.meta.get("journeymap.debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_one_line(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             if ctx.meta.get("journeymap.debug"):
                 raise
             click.echo("interrupted: nothing was changed by the unfinished step", err=True)
             ctx.exit(130)
+        except OSError as exc:
+            # a file the user named cannot be written or read (no such folder, no
+            # permission, a name too long, a full disk): theirs to fix, not a bug
+            if ctx.meta.get("journeymap.debug"):
+                raise
+            if exc.filename:
+                click.echo(f"error: {exc.filename}: {exc.strerror or _one_line(exc)}", err=True)
+            else:
+                _unexpected(exc)
+            ctx.exit(1)
+        except Exception as exc:
+            if ctx.meta.get("journeymap.debug"):
+                raise
+            _unexpected(exc)
+            ctx.exit(1)
+
+
+def _unexpected(exc: Exception) -> None:
+    click.echo(f"{UNEXPECTED} {type(exc).__name__}: {_one_line(exc)} (a bug: rerun with "
+               "--debug for the traceback and report it)", err=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @click.group(cls=JourneymapGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,17 +159,37 @@ def ingest(kind: str, files: tuple[Path, ...], workspace: Path, fmt: str | None,
 
 def _print_ingest(report: Any) -> None:
     updated = f", {report.updated:,} updated" if report.updated else ""
+    routed = f", {report.to_customers:,} to customers" if report.to_customers else ""
     out.print(
         f"{report.kind}: {report.loaded:,} loaded, {report.quarantined:,} quarantined, "
-        f"{report.duplicates:,} duplicates skipped{updated} "
+        f"{report.duplicates:,} duplicates skipped{updated}{routed} "
         f"(of {report.rows_read:,} rows in {len(report.files)} file{'s' if len(report.files) != 1 else ''})"
     )
+    if report.calls:
+        out.print("  Segment calls: " + ", ".join(
+            _calls(typ, c, report.kind) for typ, c in report.calls.items()))
+    for note in report.notes:
+        err.print(f"  note: {note}")
     if report.quarantined:
         for reason, count in sorted(report.by_reason.items(), key=lambda kv: -kv[1]):
             err.print(f"  quarantined {count:,}: {reason}")
         for example in report.examples[:5]:
             err.print(f"  e.g. {example}")
         err.print("  see them with: journeymap status --json (quarantine), or the 'quarantine' table")
+
+
+def _calls(typ: str, c: Any, kind: str) -> str:
+    """``identify 3 (to customers: 2 new, 1 quarantined)``: one call type's fate."""
+    elsewhere = c.table is not None and c.table != kind
+    new = "new" if c.table == "customers" else "loaded"
+    parts = [f"{n:,} {label}" for n, label in (
+        (c.loaded, new), (c.updated, "updated"),
+        (c.duplicates, "duplicate" if c.duplicates == 1 else "duplicates"),
+        (c.quarantined, "quarantined")) if n]
+    detail = ", ".join(parts)
+    if elsewhere and (c.loaded or c.updated or c.duplicates):
+        detail = f"to {c.table}: {detail}"
+    return f"{typ} {c.read:,} ({detail})"
 
 
 @main.command()
@@ -144,7 +202,7 @@ def status(workspace: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return
-    out.print(f"[bold]{info['name']}[/] — {info['workspace']}")
+    out.print(Text.assemble((info["name"], "bold"), f" — {info['workspace']}"))
     table = Table("table", "rows", "customers", "from", "to")
     for name, t in info.get("tables", {}).items():
         first, last = t.get("time_range") or (None, None)
@@ -219,14 +277,15 @@ def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) 
         result = run_demo(directory, customers=customers, seed=seed, progress=progress)
     for report in result.ingests:
         _print_ingest(report)
-    out.print(f"\n[bold]Journey maps[/] ({len(result.maps)}): all valid")
+    out.print(Text.assemble("\n", ("Journey maps", "bold"), f" ({len(result.maps)}): all valid"))
     for page in result.pages:
         out.print(f"  {page}")
-    out.print(f"\nOpen the report: [bold]{result.index}[/]")
+    out.print(Text.assemble("\nOpen the report: ", (str(result.index), "bold")))
     if not no_serve:
         from journeymap.render.serve import serve_folder
 
-        serve_folder(result.index.parent, port=port, console=out)
+        # serve prints its own markup (the address in bold) and no user text
+        serve_folder(result.index.parent, port=port, console=Console(highlight=False, soft_wrap=True))
 
 
 @main.command()

@@ -27,7 +27,7 @@ def rich_progress(console: Console) -> Iterator[ProgressCallback]:
     """
     bars = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # descriptions name user files
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

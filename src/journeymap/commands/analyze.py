@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from journeymap.cli_progress import rich_progress
 from journeymap.commands.common import err, open_workspace, out, workspace_option, write_json
@@ -141,10 +142,10 @@ def print_summary(result: dict[str, Any]) -> None:
     if "stages" not in result:  # --sections without the stage funnel: JSON only
         _print_insight(result)
         return
-    out.print(f"[bold]{m['title']}[/] ({m['id']}) — {scope.get('customers', 0):,} customers, "
-              f"{scope.get('events', 0):,} events")
+    out.print(Text.assemble((str(m["title"]), "bold"), f" ({m['id']}) — "
+                            f"{scope.get('customers', 0):,} customers, {scope.get('events', 0):,} events"))
     for notice in scope.get("notices", []):
-        out.print(f"[yellow]note:[/] {notice}")
+        out.print(Text.assemble(("note:", "yellow"), f" {notice}"))
     out.print(_stage_table("Stage funnel", result["stages"]))
     by = result.get("by")
     if by:
@@ -170,22 +171,22 @@ def print_summary(result: dict[str, Any]) -> None:
         t.add_row(r["from"], r["to"], f"{r['count']:,}", f"{r['customers']:,}", _pct(r["share"]),
                   _dur(r["median_seconds"]))
     out.print(t)
-    out.print("[bold]Top paths[/]")
+    out.print("Top paths", style="bold")
     for p in result.get("paths", [])[:5]:
         out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
     outcome = result.get("outcome_paths") or {}
     for key, label in (("converted", "reached"), ("dropped", "started the funnel, never reached")):
         if outcome.get(key):
-            out.print(f"[bold]Paths of customers who {label} {outcome['step']}[/]")
+            out.print(f"Paths of customers who {label} {outcome['step']}", style="bold")
             for p in outcome[key][:3]:
                 out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
     for key, label in (("paths_to", "leading to"), ("paths_from", "after")):
         if result.get(key):
-            out.print(f"[bold]Steps {label} {result[key][0]['path'][-1 if key == 'paths_to' else 0]}[/]")
+            out.print(f"Steps {label} {result[key][0]['path'][-1 if key == 'paths_to' else 0]}", style="bold")
             for p in result[key][:5]:
                 out.print(f"  {p['share']:6.1%}  {' → '.join(p['path'])}")
     if result.get("decay_points"):
-        out.print("[bold]Decay points[/] (where journeys stop before the last stage)")
+        out.print(Text.assemble(("Decay points", "bold"), " (where journeys stop before the last stage)"))
         for d in result["decay_points"][:5]:
             out.print(f"  {d['stage']} / {d['touchpoint']}: {d['customers']:,} customers "
                       f"({_pct(d['share_of_stage'])} of those who reached the stage)")
@@ -193,8 +194,8 @@ def print_summary(result: dict[str, Any]) -> None:
     un = result.get("unmatched") or {"events": 0}
     if un["events"]:
         names = ", ".join(e["event"] for e in un["examples"])
-        out.print(f"[dim]{un['events']:,} events ({_pct(un['share'])}) match no touchpoint; "
-                  f"most frequent: {names}[/]")
+        out.print(f"{un['events']:,} events ({_pct(un['share'])}) match no touchpoint; "
+                  f"most frequent: {names}", style="dim")
 
 
 def _num(value: float | None) -> str:
@@ -218,25 +219,26 @@ def _print_insight(result: dict[str, Any]) -> None:
     """The "Pain points" block (top 5, one line of evidence each) and the "Goal" line."""
     pains = result.get("pain_points")
     if pains:
-        out.print("[bold]Pain points[/] (worse than their baseline, BH-adjusted p < 0.05; impact = "
-                  "customers affected × effect size)")
+        out.print(Text.assemble(("Pain points", "bold"), " (worse than their baseline, BH-adjusted "
+                                "p < 0.05; impact = customers affected × effect size)"))
         for p in pains[:5]:
             out.print(f"  {p['rank']}. {_pain_line(p)}", highlight=False)
     elif pains is not None:
-        out.print("[bold]Pain points[/]: none significant")
+        out.print(Text.assemble(("Pain points", "bold"), ": none significant"))
     opps = result.get("opportunities") or []
     if opps:
         o = opps[0]
         g = o["estimated_gain"]
-        out.print(f"[bold]Top opportunity[/]: {o['target']} — about {g['customers']:,} customers "
-                  f"({g['metric']}) if {g['if']}", highlight=False)
+        out.print(Text.assemble(("Top opportunity", "bold"), f": {o['target']} — about "
+                                f"{g['customers']:,} customers ({g['metric']}) if {g['if']}"))
     goal = result.get("goal")
     if goal and goal.get("metric"):
         cur = (goal.get("current") or {}).get("value")
-        out.print(f"[bold]Goal[/]: {goal.get('name') or goal['metric']} — baseline {_num(goal.get('baseline'))}, "
-                  f"current {_num(cur)}, target {_num(goal.get('target'))}"
-                  f"{', deadline ' + str(goal['deadline']) if goal.get('deadline') else ''}: "
-                  f"{str(goal.get('status', 'no_data')).replace('_', ' ')}", highlight=False)
+        out.print(Text.assemble(("Goal", "bold"), f": {goal.get('name') or goal['metric']} — baseline "
+                                f"{_num(goal.get('baseline'))}, current {_num(cur)}, target "
+                                f"{_num(goal.get('target'))}"
+                                f"{', deadline ' + str(goal['deadline']) if goal.get('deadline') else ''}: "
+                                f"{str(goal.get('status', 'no_data')).replace('_', ' ')}"))
     elif goal:
-        out.print(f"[bold]Goal[/]: {str(goal.get('status')).replace('_', ' ')} — {goal.get('reason', '')}",
-                  highlight=False)
+        out.print(Text.assemble(("Goal", "bold"), f": {str(goal.get('status')).replace('_', ' ')} — "
+                                f"{goal.get('reason', '')}"))

@@ -1,4 +1,10 @@
-"""What every command module shares: consoles, the -w option, opening a workspace."""
+"""What every command module shares: consoles, the -w option, opening a workspace.
+
+The consoles never read markup or emoji codes in what they print: file names, event
+names and map titles are the user's text (``[/]`` or ``:x:`` in them stays as typed).
+Style goes in explicitly: ``out.print(Text.assemble(("Title", "bold"), " rest"))`` or
+``out.print(text, style="bold")``.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,8 @@ from rich.console import Console
 if TYPE_CHECKING:
     from journeymap.workspace import Workspace
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 workspace_option = click.option(
     "-w", "--workspace", "workspace", default=".", show_default=True,

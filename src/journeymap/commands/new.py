@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from journeymap.commands.common import open_workspace, out, workspace_option
 from journeymap.errors import JourneymapError
@@ -25,7 +26,7 @@ def new(name: str | None, template: str | None, from_map: str | None, title: str
 
     if list_only:
         for t in list_templates():
-            out.print(f"[bold]{t.name:<20}[/] {t.title}")
+            out.print(Text.assemble((f"{t.name:<20}", "bold"), f" {t.title}"))
         return
     if not name or not template:
         raise JourneymapError("give a NAME and --template T (journeymap new --list shows the templates)")

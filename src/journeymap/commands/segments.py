@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from journeymap.commands.common import open_workspace, out, workspace_option, write_json
 
@@ -116,8 +117,9 @@ def segments(map_ref: str, workspace: Path, by_column: str | None, rules: tuple[
             fitted = fit_clusters(con, cluster_k or None, jmap=jmap, events=events)
             report["clusters"] = fitted.summaries
             for c in fitted.summaries:
-                out.print(f"[bold]{c['cluster']}[/] ({c['customers']:,} customers, {c['share']:.0%}): "
-                          f"{c['description']}")
+                out.print(Text.assemble((str(c["cluster"]), "bold"),
+                                        f" ({c['customers']:,} customers, {c['share']:.0%}): "
+                                        f"{c['description']}"))
             by = cluster_table(fitted)
         else:
             by = by_column if by_column else [parse_segment(r) for r in rules]

@@ -106,6 +106,13 @@ class SourceConfig:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"unknown time zone {self.timezone!r} "
                               "(use an IANA name such as 'Europe/Berlin')") from exc
+        if self.timestamp_format is not None:
+            from journeymap.data.timestamps import format_problem
+
+            problem = format_problem(self.timestamp_format)
+            if problem is not None:
+                raise ConfigError(f"timestamp format {self.timestamp_format!r} cannot be used: "
+                                  f"{problem}")
 
 
 @dataclass(frozen=True)

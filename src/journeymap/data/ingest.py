@@ -23,7 +23,7 @@ from journeymap.data.ingest_customers import ingest_customers_file
 from journeymap.data.ingest_sql import Checks, add_type_checks, create_reasons, empty_text, \
     json_type_sql, quarantine_bad, quarantine_rejects, scalar
 from journeymap.data.read_transcripts import TranscriptMeta
-from journeymap.data.readers import Staged, read_file
+from journeymap.data.readers import SEGMENT_CALLS, Staged, column_names, json_path, read_file
 from journeymap.data.store import EVENT_LOG_COLUMNS, EVENT_ORDER, SEQ_BITS, Store, quote_ident
 from journeymap.data.timestamps import infer_day_first, timestamp_sql
 from journeymap.errors import IngestError
@@ -36,8 +36,29 @@ _EXPECTED = {"timestamp": "a timestamp", "score": "a number", "amount": "a numbe
 
 
 @dataclass
+class CallCounts:
+    """What became of the Segment calls of one type (``table``: where they load)."""
+
+    table: str | None = None
+    read: int = 0
+    loaded: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+
+
+@dataclass
 class IngestReport:
-    """What one ingest did; ``rows_read`` counts records including rejected ones."""
+    """What one ingest did.  Every record read is counted once::
+
+        rows_read == loaded + updated + quarantined + duplicates + to_customers
+
+    ``loaded``/``updated``/``duplicates`` count rows of ``kind``'s table; ``to_customers``
+    the Segment identify calls of an events ingest that went to customers (new, updated
+    or unchanged: see ``calls["identify"]``).  ``calls``: Segment files only, per call
+    type (track, page, screen, identify, group, alias; ``other`` for a line with no
+    known type or no JSON object at all) what became of them.
+    """
 
     kind: str
     files: list[str]
@@ -46,10 +67,12 @@ class IngestReport:
     quarantined: int = 0
     duplicates: int = 0
     updated: int = 0
+    to_customers: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ingest_id: int | None = None
+    calls: dict[str, CallCounts] = field(default_factory=dict)
 
 
 def ingest(store: Store, kind: str, files: Sequence[str | Path], *, fmt: str | None = None,
@@ -89,6 +112,8 @@ class _Load:
         report.ingest_id = self.ingest_id
         self.fields = CONTRACTS[kind]
         self.target = "event_log" if kind == "events" else kind
+        self.segment_files: list[str] = []
+        self.calls: dict[str, CallCounts] = {}   # loaded/updated/duplicates per call type
 
     def run(self) -> IngestReport:
         con, n = self.con, len(self.report.files)
@@ -121,6 +146,7 @@ class _Load:
         r.rows_read += rejected
         r.quarantined += rejected
         if staged.fmt == "segment":
+            self.segment_files.append(staged.file)
             self._segment_identify(staged)
         rows = scalar(con, f"SELECT count(*) FROM {quote_ident(staged.table)}")
         if rows == 0 and rejected == 0:
@@ -132,7 +158,15 @@ class _Load:
             r.loaded += counts.loaded
             r.updated += counts.updated
             r.duplicates += counts.duplicates
+            if staged.fmt == "segment":
+                self._count_calls("identify", "customers", counts.loaded, counts.updated,
+                                  counts.duplicates)
             return
+        if staged.fmt == "segment":
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS _jm_calls "
+                        "(_fi INTEGER, _row BIGINT, _type VARCHAR)")
+            con.execute(f"INSERT INTO _jm_calls SELECT $fi, _row, _type "
+                        f"FROM {quote_ident(staged.table)}", {"fi": fi})
         r.rows_read += rows
         if rows:
             r.quarantined += self._validate(staged, fi)
@@ -144,36 +178,75 @@ class _Load:
         n = scalar(con, f"SELECT count(*) FROM {t} WHERE _type = 'identify'")
         if self.kind != "customers" and n == 0:
             return
-        keys = [k for (k,) in con.execute(
-            f"SELECT k FROM (SELECT unnest(json_keys(traits)) AS k, _row FROM {t} "
+        found = con.execute(
+            f"SELECT k, count(*) FROM (SELECT unnest(json_keys(traits)) AS k, _row FROM {t} "
             f"WHERE _type = 'identify' AND json_valid(traits) AND json_type(traits) = 'OBJECT') "
-            f"GROUP BY k ORDER BY min(_row), k").fetchall()]
+            f"GROUP BY k ORDER BY min(_row), k").fetchall()
+        keys = column_names([k for k, _ in found], [c for _, c in found])
         params: dict[str, object] = {}
         exprs = []
-        for i, k in enumerate(keys):
-            params[f"k{i}"] = k
-            exprs.append(f"json_extract_string(traits, $k{i}) AS {quote_ident(k)}")
+        for i, ((k, _), name) in enumerate(zip(found, keys)):
+            params[f"k{i}"] = json_path(k)
+            exprs.append(f"json_extract_string(traits, $k{i}) AS {quote_ident(name)}")
         select = ", ".join(["customer_id"] + exprs + ["_row", "_file", "_raw"])
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(ident)} AS SELECT {select} "
                     f"FROM {t} WHERE _type = 'identify' ORDER BY _row", params)
         if self.kind == "customers":
+            # not lost: a track/page/screen call is evidence for an events ingest
             skipped = scalar(con, f"SELECT count(*) FROM {t} WHERE _type <> 'identify'")
-            if skipped:
-                self.report.notes.append(f"{staged.file}: {skipped} track/page/screen calls "
-                                         "skipped (ingest them as events)")
+            con.execute(f"""INSERT INTO quarantine
+                SELECT $id, 'customers', _file, _row, NULL,
+                       _type || ' call: not a customer (ingest the file as events to load it)',
+                       _raw FROM {t} WHERE _type <> 'identify' ORDER BY _row""",
+                        {"id": self.ingest_id})
+            self.report.rows_read += skipped
+            self.report.quarantined += skipped
             con.execute(f"DROP TABLE {t}")
             con.execute(f"ALTER TABLE {quote_ident(ident)} RENAME TO {t}")
             staged.columns = ["customer_id"] + keys
             return
-        sub = Staged(staged.file, ident, staged.rejects, ["customer_id"] + keys, "segment")
+        sub = Staged(staged.file, ident, staged.rejects, ["customer_id"] + keys, "segment",
+                     json_paths={"customer_id": staged.json_paths.get("customer_id", [])})
         counts = ingest_customers_file(con, sub, SourceConfig(), self.ingest_id)
         self.report.rows_read += counts.rows
         self.report.quarantined += counts.quarantined
+        self.report.to_customers += counts.rows - counts.quarantined
         self.report.notes.append(
             f"{staged.file}: {counts.rows} identify calls went to customers ({counts.loaded} "
             f"new, {counts.updated} updated, {counts.quarantined} quarantined)")
+        self._count_calls("identify", "customers", counts.loaded, counts.updated,
+                          counts.duplicates)
         con.execute(f"DELETE FROM {t} WHERE _type = 'identify'")
         con.execute(f"DROP TABLE {quote_ident(ident)}")
+
+    def _count_calls(self, typ: str, table: str, loaded: int, updated: int,
+                     duplicates: int) -> None:
+        c = self.calls.setdefault(typ, CallCounts(table))
+        c.loaded, c.updated, c.duplicates = (c.loaded + loaded, c.updated + updated,
+                                             c.duplicates + duplicates)
+
+    def _segment_counts(self) -> None:
+        """``report.calls``: per call type, what was loaded, updated, a duplicate (counted
+        as they happened) and quarantined (read back from this ingest's quarantine)."""
+        if not self.segment_files:
+            return
+        rows = self.con.execute("""
+            SELECT CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT'
+                        THEN lower(raw->>'type') END AS t, count(*)
+            FROM quarantine WHERE _ingest_id = $id AND list_contains($files, file)
+            GROUP BY t""", {"id": self.ingest_id, "files": self.segment_files}).fetchall()
+        quarantined: dict[str, int] = {}
+        for typ, n in rows:
+            key = typ if typ in SEGMENT_CALLS else "other"
+            quarantined[key] = quarantined.get(key, 0) + n
+        tables = {"track": "events", "page": "events", "screen": "events",
+                  "identify": "customers"}
+        for typ in SEGMENT_CALLS + ("other",):
+            c = self.calls.get(typ) or CallCounts(tables.get(typ))
+            c.quarantined = quarantined.get(typ, 0)
+            c.read = c.loaded + c.updated + c.duplicates + c.quarantined
+            if c.read:
+                self.report.calls[typ] = c
 
     def _validate(self, staged: Staged, fi: int) -> int:
         """Type and check one staged file; good rows go to ``_jm_good``."""
@@ -307,6 +380,8 @@ class _Load:
         good = scalar(con, "SELECT count(*) FROM _jm_good")
         r.loaded = scalar(con, "SELECT count(*) FROM _jm_fresh")
         r.duplicates = good - r.loaded
+        if self.segment_files and self.kind == "events":
+            self._event_calls()
         self.progress("write", 0, r.loaded)
         if self.kind == "events":
             _write_events(con, self.ingest_id)
@@ -318,6 +393,18 @@ class _Load:
         self.progress("write", r.loaded, r.loaded)
         con.execute("DROP VIEW _jm_fresh" if fresh_view else "DROP TABLE _jm_fresh")
         con.execute("DROP TABLE _jm_good")
+
+    def _event_calls(self) -> None:
+        """Loaded and duplicate track/page/screen calls, by type (before the write)."""
+        counts = {}
+        for table in ("_jm_good", "_jm_fresh"):
+            counts[table] = dict(self.con.execute(
+                f"SELECT c._type, count(*) FROM {table} JOIN _jm_calls AS c USING (_fi, _row) "
+                "GROUP BY ALL").fetchall())
+        for typ, good in counts["_jm_good"].items():
+            fresh = counts["_jm_fresh"].get(typ, 0)
+            self._count_calls(typ, "events", fresh, 0, good - fresh)
+        self.con.execute("DROP TABLE _jm_calls")
 
     def _all_new(self, target: str) -> bool:
         """No row key repeats within this load, and none is in ``target`` already: every
@@ -334,6 +421,8 @@ class _Load:
     def _finish(self) -> None:
         con, r = self.con, self.report
         con.execute("DROP TABLE IF EXISTS _jm_reasons")
+        con.execute("DROP TABLE IF EXISTS _jm_calls")
+        self._segment_counts()
         params = {"id": self.ingest_id}
         r.by_reason = {reason: n for reason, n in con.execute(
             "SELECT reason, count(*) FROM quarantine WHERE _ingest_id = $id "

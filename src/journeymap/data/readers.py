@@ -37,7 +37,8 @@ FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment")
 _EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv",
                ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
                ".ndjson": "jsonl", ".json": "jsonl"}
-SEGMENT_TYPES = ("track", "page", "screen", "identify")
+SEGMENT_TYPES = ("track", "page", "screen", "identify")  # the calls ingest loads
+SEGMENT_CALLS = SEGMENT_TYPES + ("group", "alias")  # every call type of the spec
 _RESERVED = ("_row", "_file", "_raw", "_k")  # staging's own columns
 
 
@@ -385,11 +386,15 @@ def column_names(keys: list[str], counts: list[int]) -> list[str]:
 
 
 def _looks_like_segment(con: duckdb.DuckDBPyConnection, lines: str) -> bool:
-    row = con.execute(f"""SELECT count(*) FILTER (WHERE line->>'type' IN
-            ('track', 'page', 'screen', 'identify', 'group', 'alias')
-            AND (line->>'userId' IS NOT NULL OR line->>'anonymousId' IS NOT NULL)),
-            count(*) FROM (SELECT line FROM {lines} LIMIT 1000)""").fetchone()
-    return row is not None and row[1] > 0 and row[0] == row[1]
+    """Every line (of the first 1000) has a ``type`` and a ``userId`` or ``anonymousId``
+    member, and some type is a Segment call's (an odd call must not make the file plain
+    JSON lines: it is quarantined as an unsupported call instead)."""
+    row = con.execute(f"""SELECT count(*) FILTER (WHERE json_exists(line, '$.type')
+            AND (json_exists(line, '$.userId') OR json_exists(line, '$.anonymousId'))),
+            count(*) FILTER (WHERE lower(line->>'type') IN $calls), count(*)
+            FROM (SELECT line FROM {lines} LIMIT 1000)""",
+                      {"calls": list(SEGMENT_CALLS)}).fetchone()
+    return row is not None and row[2] > 0 and row[0] == row[2] and row[1] > 0
 
 
 def _segment_stage(con: duckdb.DuckDBPyConnection, lines: str, staged: Staged,

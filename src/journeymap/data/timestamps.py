@@ -47,6 +47,23 @@ def _list(formats: list[str] | tuple[str, ...]) -> str:
     return "[" + ", ".join("'" + f + "'" for f in formats) + "]"
 
 
+def format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` is no strptime format DuckDB can read timestamps with; None when it is
+    one.  (DuckDB would raise at the first row, in the middle of an ingest.)"""
+    if "%" not in fmt:
+        return "it has no % directive (e.g. '%d/%m/%Y %H:%M')"
+    con = duckdb.connect()
+    try:
+        con.execute("SELECT try_strptime('', $f)", {"f": fmt})
+    except duckdb.Error as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = text.split(": ", 1)[-1].rstrip(": ")
+        return reason[:1].lower() + reason[1:]
+    finally:
+        con.close()
+    return None
+
+
 def timestamp_sql(value: str, *, day_first: bool, tz_param: str | None,
                   format_param: str | None, aware_format: bool = False) -> str:
     """A SQL expression turning VARCHAR ``value`` (an SQL expression) into UTC TIMESTAMP.
