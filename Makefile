@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_DIR ?= demo-workspace
 
-.PHONY: demo test install install-test bench lint clean docs
+.PHONY: demo test install install-test system-deps bench lint clean docs
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,11 @@ demo: install
 test: install-test system-deps
 	$(PY) -m pytest
 
-# Debian's chromium renders PNG/PDF exports and runs the browser tests (never downloaded by pip).
+# Debian's chromium renders PNG/PDF exports and runs the browser tests (never downloaded by pip);
+# a headless JRE runs the Spark parity tests (pyspark needs java on PATH).
 system-deps:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
 
 bench: install-test
 	$(PIP) install --quiet -c constraints.txt -e '.[bench]'
