@@ -27,13 +27,13 @@ from journeymap.engine.clusters import clusters
 from journeymap.engine.cohorts import cohort_retention
 from journeymap.engine.coverage import persona_events
 from journeymap.engine.journeys import Scope, customers_matching, scoped_events
+from journeymap.engine.persona import customer_attributes, persona_attribute, persona_selection
 from journeymap.engine.segments import segment_comparison
 from journeymap.errors import JourneymapError
 from journeymap.metrics import attribution_section, clv_section, feedback_section, goal_section
 from journeymap.metrics.insight import InsightOptions, find_insight
 from journeymap.metrics.opportunities import behaviour
 from journeymap.model.document import JourneyMap
-from journeymap.model.rules import parse_rule
 from journeymap.progress import Progress, report
 from journeymap.text.emotion import emotion_section
 from journeymap.text.themes import themes_section
@@ -61,22 +61,14 @@ class Context:
         if not self.segment:
             return None
         chosen = customers_matching(self.con, self.segment)
-        persona = self.jmap.persona.segment
-        return chosen.semi_join(customers_matching(self.con, persona), "customer_id") if persona else chosen
+        persona = persona_selection(self.con, self.jmap).customers  # None: the rule can't apply yet
+        return chosen if persona is None else chosen.semi_join(persona, "customer_id")
 
     def events(self) -> ir.Table:
         if self.segment or self.since or self.until:
             return scoped_events(self.con, self.jmap, Scope(segment=self.segment, since=self.since,
                                                             until=self.until))[0]
         return persona_events(self.con, self.jmap)[0]
-
-
-def persona_attribute(jmap: JourneyMap) -> str | None:
-    """The customer attribute the persona's segment rule reads, when it reads one."""
-    if not jmap.persona.segment:
-        return None
-    fields = {".".join(f) for f in parse_rule(jmap.persona.segment).fields()}
-    return fields.pop() if len(fields) == 1 else None
 
 
 def _ts(value: dt.date | dt.datetime | None) -> dt.datetime | None:
@@ -89,8 +81,18 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def breakdown_attribute(c: Context) -> str | None:
+    """The customer attribute the per-segment breakdowns (segments, feedback, CLV) split
+    by: ``--by``, else the persona's attribute — None when the persona names none, or
+    one not loaded yet (the scope's notice says so)."""
+    if c.by:
+        return c.by
+    attribute = persona_attribute(c.jmap)
+    return attribute if attribute in (customer_attributes(c.con) or ()) else None
+
+
 def _segments(c: Context) -> list[dict[str, object]]:
-    attribute = c.by or persona_attribute(c.jmap)
+    attribute = breakdown_attribute(c)
     if attribute is None:
         return []
     # the persona is one value of its own attribute: compare it with everyone else
@@ -116,9 +118,10 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "churn": lambda c: churn_section(c.con, c.jmap, events=c.events()),
     "cohorts": lambda c: cohort_retention(c.con, events=c.events()),
     "clusters": lambda c: clusters(c.con, jmap=c.jmap, events=c.events()),
-    "feedback": lambda c: feedback_section(c.con, c.jmap, since=_iso(c.since), until=_iso(c.until)),
+    "feedback": lambda c: feedback_section(c.con, c.jmap, segment_by=breakdown_attribute(c),
+                                           since=_iso(c.since), until=_iso(c.until)),
     "attribution": lambda c: attribution_section(c.con, c.jmap),
-    "clv": lambda c: clv_section(c.con, c.jmap),
+    "clv": lambda c: clv_section(c.con, c.jmap, segment_by=breakdown_attribute(c)),
     "goal": lambda c: goal_section(c.con, c.jmap),
     "emotion": _text(emotion_section),
     "themes": _text(themes_section),

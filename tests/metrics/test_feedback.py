@@ -40,11 +40,20 @@ def test_kpis_by_hand(tiny: Workspace) -> None:
 
 
 def test_segments_and_periods(tiny: Workspace) -> None:
-    s = feedback_section(tiny.store.ibis(), tiny.load_map("tiny"))
+    s = feedback_section(tiny.store.ibis(), tiny.load_map("tiny"), segment_by="segment")
     assert s["segments"]["SME"]["touchpoints"]["shop"]["csat"]["value"] == 1.0
     assert s["segments"]["Enterprise"]["touchpoints"]["shop"]["csat"]["value"] == 0.0
     assert s["periods"]["2026-01"]["touchpoints"]["shop"]["csat"]["n"] == 2
     assert s["periods"]["2026-02"]["journey"]["nps"]["n"] == 4
+
+
+def test_breakdown_defaults_to_the_persona_attribute(tiny: Workspace) -> None:
+    jmap = tiny.load_map("tiny")
+    plain = jmap.model_copy(update={"persona": jmap.persona.model_copy(update={"segment": None})})
+    assert feedback_section(tiny.store.ibis(), plain)["segments"] == {}  # no rule, no --by: no breakdown
+    persona = jmap.model_copy(update={"persona": jmap.persona.model_copy(update={"segment": "segment == 'SME'"})})
+    s = feedback_section(tiny.store.ibis(), persona)
+    assert s["segment_by"] == "segment" and set(s["segments"]) == {"SME"}  # the persona is SME only
 
 
 def test_relationship_nps_split_by_touchpoint_reached_before(tiny: Workspace) -> None:
@@ -70,7 +79,7 @@ def _no_persona(ws: Workspace, map_id: str):  # noqa: ANN202
 
 
 def test_demo_sme_onboarding_csat_is_low(demo: Workspace) -> None:
-    s = feedback_section(demo.store.ibis(), _no_persona(demo, "sme-onboarding-churn"))
+    s = feedback_section(demo.store.ibis(), _no_persona(demo, "sme-onboarding-churn"), segment_by="segment")
     sme = s["segments"]["SME"]["touchpoints"]["data_import"]["csat"]
     ent = s["segments"]["Enterprise"]["touchpoints"]["data_import"]["csat"]
     assert sme["ci_high"] < ent["ci_low"]

@@ -1,5 +1,5 @@
 """``journeymap clv``: fit BG/NBD, Pareto/NBD and Gamma-Gamma on transactions and print
-the parameters, log-likelihoods and the CLV summary (per segment and per persona)."""
+the parameters, log-likelihoods and the CLV summary (per persona, and per ``--by`` attribute)."""
 
 from __future__ import annotations
 
@@ -28,13 +28,15 @@ from journeymap.errors import JourneymapError
               help="CLV horizon in months.")
 @click.option("--discount-rate", type=click.FloatRange(0, 10), default=0.10, show_default=True,
               help="Annual discount rate.")
+@click.option("--by", "by", metavar="ATTR", help="Also summarise per value of this customer attribute.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the full result as JSON to this file ('-' for stdout).")
 def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.datetime | None, time_unit: str,
-        model: str, horizon_months: int, discount_rate: float, json_out: Path | None) -> None:
+        model: str, horizon_months: int, discount_rate: float, by: str | None, json_out: Path | None) -> None:
     """Customer lifetime value: fitted models, log-likelihood and CLV summary."""
     from journeymap.data.ingest import ingest
     from journeymap.data.store import Store
+    from journeymap.engine.persona import customer_attributes
     from journeymap.metrics.clv import ClvOptions, customer_clv, result_json
 
     options = ClvOptions(time_unit=time_unit,  # type: ignore[arg-type]
@@ -45,6 +47,8 @@ def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.dat
         if transactions_file is not None:
             if not transactions_file.is_file():
                 raise JourneymapError(f"{transactions_file}: no such file")
+            if by:
+                raise JourneymapError("--by needs a workspace's customers, not --transactions")
             with Store.memory() as store:
                 ingest(store, "transactions", [transactions_file], progress=progress)
                 con = store.ibis()
@@ -53,9 +57,12 @@ def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.dat
         else:
             with open_workspace(workspace) as ws:
                 con = ws.store.ibis()
+                if by and by not in (customer_attributes(con) or ()):
+                    known = ", ".join(customer_attributes(con) or ()) or "none"
+                    raise JourneymapError(f"--by {by}: no such customer attribute (known: {known})")
                 maps = [ws.load_map(p) for p in ws.map_paths()]
                 result = customer_clv(con, options, progress=progress)
-                data = result_json(con, result, maps=maps)
+                data = result_json(con, result, segment_by=by, maps=maps)
     if json_out is not None and write_json(data, json_out):
         return
     _print(data)

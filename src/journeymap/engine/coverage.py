@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.persona import persona_selection
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.model.document import JourneyMap
-from journeymap.model.rules import parse_rule
 
 
 @dataclass
@@ -33,20 +32,14 @@ class MapCoverage:
 
 
 def persona_events(con: ibis.BaseBackend, jmap: JourneyMap) -> tuple[ir.Table, int | None, str | None]:
-    """The events of the persona's customers, their number, and a notice if the
-    segment rule cannot be applied to this data."""
+    """The events of the persona's customers, their number, and a notice when the
+    segment rule cannot be applied to this data yet (then: every customer's events)."""
     events = con.table("event_log")
-    rule = jmap.persona.segment
-    if not rule:
-        return events, None, None
-    customers = con.table("customers")
-    try:
-        predicate = compile_rule(parse_rule(rule), table_resolver(customers, json_column=None))
-    except UnknownFieldError as exc:
-        return events, None, f"Persona segment not applied — {exc}; showing all customers."
-    selected = customers.filter(predicate).select("customer_id")
-    n = int(selected.count().to_pyarrow().as_py())
-    return events.semi_join(selected, "customer_id"), n, None
+    persona = persona_selection(con, jmap)
+    if persona.customers is None:
+        return events, None, persona.notice
+    n = int(persona.customers.count().to_pyarrow().as_py())
+    return events.semi_join(persona.customers, "customer_id"), n, None
 
 
 def map_coverage(con: ibis.BaseBackend, jmap: JourneyMap, *, examples: int = 5) -> MapCoverage:

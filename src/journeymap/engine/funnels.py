@@ -180,7 +180,7 @@ def funnel(journeys: ir.Table, spec: FunnelSpec, *, jmap: JourneyMap | None = No
         conversion=table.customers.cast("float64") / top.nullif(0),
         conversion_from_previous=table.customers.cast("float64") / prev.fill_null(table.customers).nullif(0),
         drop_off=(prev.fill_null(table.customers) - table.customers).cast("int64"),
-        share_of_units=table.customers.cast("float64") / units,
+        share_of_units=table.customers.cast("float64") / units.nullif(0),  # no units: null
     ).select("index", "step", "customers", "conversion", "conversion_from_previous",
              "share_of_units", "drop_off", "median_seconds_from_previous",
              "median_seconds_from_start").order_by("index")

@@ -28,6 +28,7 @@ from journeymap.engine.fetch import scalar
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
 from journeymap.engine.scratch import create_scratch, drop_scratch
 from journeymap.engine.order import event_order
+from journeymap.engine.persona import persona_selection
 from journeymap.engine.sessions import DEFAULT_GAP, sessionize
 from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.errors import JourneymapError
@@ -130,12 +131,12 @@ def scoped_events(
     if scope.channels:
         events = events.filter(events.channel.isin(list(scope.channels)))
     rules: list[str] = []
-    if scope.persona and jmap is not None and jmap.persona.segment:
-        try:
-            customers_matching(con, jmap.persona.segment)
-            rules.append(jmap.persona.segment)
-        except ScopeError as exc:
-            info.notices.append(f"persona segment not applied — {exc}; showing all customers")
+    if scope.persona:
+        persona = persona_selection(con, jmap)
+        if persona.rule is not None:
+            rules.append(persona.rule)
+        if persona.notice:
+            info.notices.append(persona.notice)
     if scope.segment:
         rules.append(scope.segment)
     info.rules = rules

@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.scratch import scratch_table as scratch_table  # opportunities imports it from here
+from journeymap.engine.journeys import customer_splits, duckdb_threads, journey_table
 from journeymap.engine.order import event_order
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.metrics import markov
@@ -30,8 +31,20 @@ HEURISTICS = ("first_touch", "last_touch", "linear", "time_decay", "position_bas
 def _tagged(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int]) -> ir.Table:
     """The persona's matched events before their first conversion, with the touchpoint,
     its channel and the conversion time (customer_id, timestamp, [_seq,] event_id,
-    touchpoint, channel, conv_at) — shared by the touchpoint and channel levels."""
+    touchpoint, channel, conv_at) — shared by the touchpoint and channel levels.
+
+    On DuckDB, with a channel on every touchpoint, they come from the journey table's
+    stored-order windows instead (:func:`_journey_tagged`)."""
     persona, _ = persona_customers(con, jmap)
+    if con.name == "duckdb" and all(tp.channel for tp in jmap.touchpoints):
+        return _journey_tagged(con, jmap, goal_ids, persona)
+    return _events_tagged(con, jmap, goal_ids, persona)
+
+
+def _events_tagged(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int],
+                   persona: ir.Table | None) -> ir.Table:
+    """:func:`_tagged` on any backend: the events tagged one by one (sorted windows
+    collapse them in :func:`_touches`)."""
     events = only_persona(con.table("event_log"), persona)
     tagged = assign_touchpoints(events, jmap, event_names(con))
     tagged = tagged.filter(tagged.touchpoint.notnull())
@@ -46,8 +59,40 @@ def _tagged(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int]) -> ir.
     return t.filter(t.conv_at.isnull() | (t.timestamp < t.conv_at))
 
 
+def _journey_tagged(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int],
+                    persona: ir.Table | None) -> ir.Table:
+    """:func:`_tagged` from the journey table: each step's previous touchpoint and the
+    number of its run of equal touchpoints (``run``) come from streaming windows over
+    the stored order, so the touchpoint level needs no sort at all (``_o``: the step's
+    position, increasing within a customer)."""
+    names = event_names(con)
+    events = con.table("event_log")
+    j = journey_table(events, jmap, names, presorted=True, customers=persona,
+                      splits=customer_splits(con, duckdb_threads(con)))
+    tps = ibis.literal([tp.id for tp in jmap.touchpoints], type="array<string>")
+    chans = ibis.literal([tp.channel for tp in jmap.touchpoints], type="array<string>")
+    conv = events.filter(events.event_id.isin(goal_ids)).group_by("customer_id") \
+        .aggregate(conv_at=lambda t: t.timestamp.min())
+    t = j.left_join(conv, "customer_id").select(
+        "customer_id", "timestamp", "run", "conv_at", _o=j.seq.cast("int64"),
+        touchpoint=tps[j.tp], channel=chans[j.tp], prev_touchpoint=tps[j.prev_tp],
+        prev_channel=chans[j.prev_tp])
+    return t.filter(t.conv_at.isnull() | (t.timestamp < t.conv_at))
+
+
 def _touches(tagged: ir.Table, level: str) -> ir.Table:
     """Collapsed touches (customer_id, timestamp, unit, pos, n, converted, conv_at)."""
+    if "_o" in tagged.columns:  # from the journey table (see _journey_tagged)
+        prev = tagged[f"prev_{level}"]
+        t = tagged.filter(prev.isnull() | (prev != tagged[level]))
+        t = t.select("customer_id", "timestamp", "conv_at", "run", "_o", unit=t[level])
+        every = ibis.window(group_by="customer_id")
+        if level == "touchpoint":  # a run start: its run's number is its position
+            t = t.mutate(pos=t.run.cast("int64"), n=t.run.max().over(every).cast("int64"))
+        else:
+            t = t.mutate(pos=ibis.row_number().over(group_by="customer_id", order_by="_o") + 1,
+                         n=t.count().over(every))
+        return t.mutate(converted=t.conv_at.notnull()).drop("run", "_o")
     order = event_order(tagged)
     t = tagged.select("customer_id", *order, "conv_at", unit=tagged[level])
     w = ibis.window(group_by="customer_id", order_by=order)
@@ -105,6 +150,9 @@ def attribution_section(con: ibis.BaseBackend, jmap: JourneyMap, *, orders: tupl
         return {"available": False, "reason": f"no stored event is named '{goal}'"}
     out: dict[str, Any] = {"available": True, "goal_event": goal, "half_life_days": half_life_days,
                            "orders": list(orders)}
+    notice = persona_customers(con, jmap)[1]
+    if notice:
+        out["notice"] = notice
     # the tagged events feed both levels, each level's collapsed touches four queries:
     # hold both once in temporary tables
     with scratch_table(con, _tagged(con, jmap, goal_ids), "jm_tagged") as tagged:

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from journeymap.engine.persona import persona_attribute
 from journeymap.errors import JourneymapError
 from journeymap.metrics import clv_models as models
 from journeymap.metrics.common import num, persona_customers
@@ -188,9 +189,10 @@ def _agg_json(row: dict[str, Any]) -> dict[str, Any]:
             "p_alive_mean": num(row["p_alive_mean"])}
 
 
-def result_json(con: ibis.BaseBackend | None, result: ClvResult, *, segment_by: str | None = "segment",
+def result_json(con: ibis.BaseBackend | None, result: ClvResult, *, segment_by: str | None = None,
                 maps: list[JourneyMap] | None = None, top: int = 10) -> dict[str, Any]:
-    """The fitted models, the CLV summary, per segment and per persona, JSON-ready."""
+    """The fitted models, the CLV summary, per value of the customer attribute
+    ``segment_by`` (when given and loaded) and per persona of ``maps``, JSON-ready."""
     per = ibis.memtable(result.customers)
     o = result.options
     out: dict[str, Any] = {
@@ -246,9 +248,12 @@ def _summary_numpy(t: pa.Table) -> dict[str, Any]:
 
 
 def clv_section(con: ibis.BaseBackend, jmap: JourneyMap, options: ClvOptions = ClvOptions(compare=False), *,
-                segment_by: str | None = "segment", progress: Progress | None = None) -> dict[str, Any]:
+                segment_by: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """The ``clv`` key of ``analyze --json``: models fitted on every customer, CLV of the
-    map's persona, per segment; ``available: false`` with a reason when data is lacking."""
+    map's persona, per segment — per value of ``segment_by`` (``--by``), by default the
+    attribute the persona's rule reads; ``available: false`` with a reason when data is
+    lacking."""
+    segment_by = segment_by or persona_attribute(jmap)
     if int(con.table("transactions").count().to_pyarrow().as_py()) == 0:
         return {"available": False, "reason": "no transactions loaded"}
     try:

@@ -8,22 +8,16 @@ import math
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.persona import persona_selection
 from journeymap.model.document import JourneyMap
-from journeymap.model.rules import parse_rule
 
 
 def persona_customers(con: ibis.BaseBackend, jmap: JourneyMap | None) -> tuple[ir.Table | None, str | None]:
     """The ``customer_id``s of the map's persona (None: everyone) and a notice when the
-    segment rule cannot be applied to this data."""
-    if jmap is None or not jmap.persona.segment:
-        return None, None
-    customers = con.table("customers")
-    try:
-        predicate = compile_rule(parse_rule(jmap.persona.segment), table_resolver(customers, json_column=None))
-    except UnknownFieldError as exc:
-        return None, f"Persona segment not applied — {exc}; showing all customers."
-    return customers.filter(predicate).select("customer_id"), None
+    segment rule cannot be applied to this data yet
+    (:func:`journeymap.engine.persona.persona_selection`)."""
+    persona = persona_selection(con, jmap)
+    return persona.customers, persona.notice
 
 
 def only_persona(table: ir.Table, persona: ir.Table | None) -> ir.Table:

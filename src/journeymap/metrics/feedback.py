@@ -24,6 +24,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from journeymap.engine.persona import persona_attribute
 from journeymap.engine.touchpoints import assign_touchpoints, event_ids_matching
 from journeymap.metrics.common import event_names, num, only_persona, persona_customers
 from journeymap.metrics.intervals import SMALL_SAMPLE, mean_interval, nps_interval, wilson
@@ -146,12 +147,17 @@ class _Rollup:
         }
 
 
-def feedback_section(con: ibis.BaseBackend, jmap: JourneyMap, *, segment_by: str | None = "segment",
+def feedback_section(con: ibis.BaseBackend, jmap: JourneyMap, *, segment_by: str | None = None,
                      period: str = "month", scales: Scales = Scales(),
                      since: str | None = None, until: str | None = None) -> dict[str, Any]:
-    """Feedback KPIs of the map's persona, JSON-ready (the ``feedback`` key of ``analyze``)."""
+    """Feedback KPIs of the map's persona, JSON-ready (the ``feedback`` key of ``analyze``).
+
+    ``segments`` breaks them down by the customer attribute ``segment_by`` (``--by``),
+    by default the one the persona's rule reads (``tier == 'gold'``: by ``tier``); none
+    when the persona reads no single attribute or it is not loaded."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    segment_by = segment_by or persona_attribute(jmap)
     persona, notice = persona_customers(con, jmap)
     fb = only_persona(con.table("feedback"), persona)
     if since:

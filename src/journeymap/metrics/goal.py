@@ -92,6 +92,9 @@ def goal_section(con: ibis.BaseBackend, jmap: JourneyMap, *, window_months: int 
     """The ``goal`` key of ``analyze --json``."""
     k = jmap.goal.kpi
     out: dict[str, Any] = {"statement": jmap.goal.statement}
+    notice = persona_customers(con, jmap)[1]
+    if notice:
+        out["notice"] = notice
     if k is None:
         return {**out, "status": "no_kpi", "reason": "the map's goal has no kpi"}
     out.update(metric=k.metric, name=k.name, baseline=k.baseline, target=k.target, direction=k.direction,

@@ -7,7 +7,8 @@ touchpoints' event-name rules (rules with a ``where`` need the event's propertie
 which feedback rows do not carry, so they are not used).  Texts tied to no touchpoint
 stay in the corpus (journey level) with ``touchpoint`` null.
 
-The persona's segment rule restricts the customers, as in ``engine.coverage``.
+The persona's segment rule restricts the customers, as everywhere
+(:func:`journeymap.engine.persona.persona_selection`).
 Transcript turns whose speaker is an agent (``AGENT_SPEAKERS``) are kept out of the
 customer's emotion and themes: they are what the company said.
 """
@@ -23,10 +24,8 @@ import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
 from journeymap.data.store import Store
-from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
 from journeymap.engine.touchpoints import matchers
 from journeymap.model.document import JourneyMap
-from journeymap.model.rules import parse_rule
 from journeymap.text.sentiment import CACHE_TABLE, Scorer, default_scorer, ensure_sentiment
 
 Progress = Callable[[str, int, int | None], None]
@@ -53,20 +52,6 @@ def has_table(con: ibis.BaseBackend, name: str) -> bool:
     except TableNotFound:
         return False
     return True
-
-
-def persona_customers(con: ibis.BaseBackend, jmap: JourneyMap) -> ir.Table | None:
-    """``customer_id`` of the persona's customers, or None for everyone (no rule, or a
-    rule on attributes this data does not have -- ``engine.coverage`` reports that)."""
-    if not jmap.persona.segment or not has_table(con, "customers"):
-        return None
-    customers = con.table("customers")
-    try:
-        predicate = compile_rule(parse_rule(jmap.persona.segment),
-                                 table_resolver(customers, json_column=None))
-    except UnknownFieldError:
-        return None
-    return customers.filter(predicate).select("customer_id")
 
 
 def event_touchpoints(con: ibis.BaseBackend, jmap: JourneyMap) -> dict[str, str]:

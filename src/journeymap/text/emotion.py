@@ -28,9 +28,10 @@ import ibis.expr.types as ir
 from scipy import stats
 
 from journeymap.data.store import Store
+from journeymap.engine.persona import persona_selection
 from journeymap.engine.scratch import scratch_table
 from journeymap.model.document import JourneyMap
-from journeymap.text.corpus import event_touchpoints, has_table, persona_customers, restrict, \
+from journeymap.text.corpus import event_touchpoints, has_table, restrict, \
     text_units, tie, with_sentiment
 from journeymap.text.sentiment import Scorer
 
@@ -141,8 +142,9 @@ def emotion_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Ta
     ``customers`` (a table with ``customer_id``) defaults to the persona's segment.
     Pass the workspace's ``store`` to persist sentiment scores in ``text_sentiment``.
     """
+    persona = persona_selection(con, jmap)  # the notice, when its rule cannot apply yet
     if customers is None:
-        customers = persona_customers(con, jmap)
+        customers = persona.customers
     obs, scored = observations(con, jmap, customers=customers, since=since, until=until,
                                store=store, scorer=scorer, progress=progress)
     with ExitStack() as held:
@@ -178,7 +180,10 @@ def emotion_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Ta
             if t_entry["n"] == 0 and manual is not None and manual.value is not None:
                 t_entry.update(value=manual.value, assumed=True, evidence="stage value from the map")
             touchpoints.append(t_entry)
-    return {"scale": [-2, 2], "model": (scorer.name if scorer else "vader-3.3.2"),
-            "method": "mean of survey answers (CSAT−3, (NPS−5)×0.4, (4−CES)×2/3) and "
-                      "2×sentiment of comments and conversations; 95% t interval",
-            "stages": stages, "touchpoints": touchpoints}
+    out = {"scale": [-2, 2], "model": (scorer.name if scorer else "vader-3.3.2"),
+           "method": "mean of survey answers (CSAT−3, (NPS−5)×0.4, (4−CES)×2/3) and "
+                     "2×sentiment of comments and conversations; 95% t interval",
+           "stages": stages, "touchpoints": touchpoints}
+    if persona.notice:
+        out["notice"] = persona.notice
+    return out

@@ -21,10 +21,11 @@ import ibis.expr.types as ir
 import numpy as np
 
 from journeymap.data.store import Store
+from journeymap.engine.persona import persona_selection
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
 from journeymap.text.cluster import choose_clusters, tfidf
-from journeymap.text.corpus import persona_customers, text_units, with_sentiment
+from journeymap.text.corpus import text_units, with_sentiment
 from journeymap.text.emotion import NEGATIVE
 from journeymap.text.sentiment import Scorer
 
@@ -148,10 +149,13 @@ def themes_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Tab
     environment variable ``JOURNEYMAP_THEMES`` sets the default.
     """
     method = method or os.environ.get("JOURNEYMAP_THEMES", "tfidf")
+    persona = persona_selection(con, jmap)  # the notice, when its rule cannot apply yet
     if customers is None:
-        customers = persona_customers(con, jmap)
+        customers = persona.customers
     units = text_units(con, jmap, customers=customers, since=since, until=until)
     result: dict[str, Any] = {"method": method, "texts": 0, "themes": []}
+    if persona.notice:
+        result["notice"] = persona.notice
     if units is None:
         return result
     units = with_sentiment(con, units, store=store, scorer=scorer, progress=progress)
