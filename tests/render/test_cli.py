@@ -75,3 +75,20 @@ def test_new_from_every_template_validates(small_ws: Any, tmp_path: Path) -> Non
     assert churn.exit_code == 1 and "improves a current_state map, not a churn map" in churn.output
     no_from = runner.invoke(main, ["new", "x", "--template", "future-state", "-w", str(ws)])
     assert no_from.exit_code == 1 and "--from MAP" in no_from.output
+
+
+def test_every_template_renders_before_any_data(tmp_path: Path) -> None:
+    """A fresh template names customer attributes nobody has loaded yet: the map renders
+    with a notice naming them, never an error (issue 10, point 8)."""
+    runner = CliRunner()
+    ws = tmp_path / "fresh"
+    assert runner.invoke(main, ["init", str(ws)]).exit_code == 0
+    for name in [t.name for t in list_templates() if t.name != "future-state"]:
+        assert runner.invoke(main, ["new", name, "--template", name, "-w", str(ws)]).exit_code == 0
+        out = tmp_path / f"{name}.html"
+        done = runner.invoke(main, ["render", name, "-w", str(ws), "--out", str(out)])
+        assert done.exit_code == 0, f"{name}: {done.output}"
+        assert "<html" in out.read_text().lower()
+    page = (tmp_path / "ecommerce.html").read_text()
+    assert "customer attribute &#39;channel_preference&#39; is not loaded yet" in page \
+        or "customer attribute 'channel_preference' is not loaded yet" in page
