@@ -113,12 +113,14 @@ def init(directory: Path, name: str | None) -> None:
     out.print(f"Next: journeymap ingest events FILE -w {directory}")
 
 
-def _parse_mappings(values: tuple[str, ...]) -> dict[str, str]:
+def _parse_mappings(values: tuple[str, ...], option: str = "--map-column",
+                    expected: str = "THEIR_NAME=OUR_NAME", *, last: bool = False) -> dict[str, str]:
+    """``A=B`` pairs; ``last``: split at the last ``=`` (a question's text may hold one)."""
     mapping: dict[str, str] = {}
     for value in values:
-        their, sep, ours = value.partition("=")
+        their, sep, ours = value.rpartition("=") if last else value.partition("=")
         if not sep or not their.strip() or not ours.strip():
-            raise click.BadParameter(f"'{value}': expected THEIR_NAME=OUR_NAME", param_hint="--map-column")
+            raise click.BadParameter(f"'{value}': expected {expected}", param_hint=option)
         mapping[their.strip()] = ours.strip()
     return mapping
 
@@ -137,15 +139,25 @@ def _parse_mappings(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--start", help="Transcripts: when the recording started (ISO 8601).")
 @click.option("--channel", "t_channel", help="Transcripts: the channel (phone, chat, ...).")
 @click.option("--touchpoint", "t_touchpoint", help="Transcripts: the map touchpoint id.")
+@click.option("--score-column", "score_columns", multiple=True, metavar="QUESTION=METRIC",
+              help="Feedback: a survey export's question column holding METRIC scores "
+                   "(nps, csat, ces, ...); one row per answer (repeatable).")
+@click.option("--set", "constants", multiple=True, metavar="COLUMN=VALUE",
+              help="Give every row COLUMN=VALUE, e.g. channel=email (repeatable).")
+@click.option("--skip-rows", type=click.IntRange(min=0), default=None,
+              help="Rows under the header to skip (default: 0, or what a recognised "
+                   "Qualtrics/SurveyMonkey export has).")
 def ingest(kind: str, files: tuple[Path, ...], workspace: Path, fmt: str | None,
            map_columns: tuple[str, ...], timezone: str | None, timestamp_format: str | None,
            customer_id: str | None, start: str | None, t_channel: str | None,
-           t_touchpoint: str | None) -> None:
+           t_touchpoint: str | None, score_columns: tuple[str, ...], constants: tuple[str, ...],
+           skip_rows: int | None) -> None:
     """Load customer data FILES of KIND into the workspace.
 
     Rows that break the contract are quarantined with file, row, field and reason;
     the good rows load.  Rows already stored are skipped.  Transcripts may be WebVTT,
-    SRT, plain text or JSON documents (docs/voice-of-customer.md).
+    SRT, plain text or JSON documents (docs/voice-of-customer.md).  Survey exports
+    (Qualtrics, SurveyMonkey, Typeform, Google Forms) load with --score-column.
     """
     from journeymap.data.read_transcripts import TranscriptMeta
 
@@ -153,7 +165,10 @@ def ingest(kind: str, files: tuple[Path, ...], workspace: Path, fmt: str | None,
     with _open(workspace) as ws, rich_progress(err) as progress:
         report = ws.ingest(kind, files, fmt=fmt, columns=_parse_mappings(map_columns),
                            timezone=timezone, timestamp_format=timestamp_format, progress=progress,
-                           transcript=meta)
+                           transcript=meta, skip_rows=skip_rows,
+                           scores=_parse_mappings(score_columns, "--score-column",
+                                                  "QUESTION_COLUMN=METRIC", last=True),
+                           constants=_parse_mappings(constants, "--set", "COLUMN=VALUE"))
     _print_ingest(report)
 
 

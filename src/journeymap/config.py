@@ -30,6 +30,12 @@ def _source_to_toml(source: SourceConfig) -> dict[str, Any]:
         out["timestamp_format"] = source.timestamp_format
     if source.columns:
         out["columns"] = dict(source.columns)
+    if source.skip_rows is not None:
+        out["skip_rows"] = source.skip_rows
+    if source.scores:
+        out["scores"] = dict(source.scores)
+    if source.constants:
+        out["set"] = dict(source.constants)
     return out
 
 
@@ -65,20 +71,34 @@ class Config:
 def _source(kind: str, raw: Any, path: Path) -> SourceConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: sources.{kind}: expected a table")
-    columns = raw.get("columns", {})
-    if not isinstance(columns, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
-    ):
-        raise ConfigError(f"{path}: sources.{kind}.columns: expected \"their name\" = \"our name\" pairs")
-    unknown = set(raw) - {"columns", "format", "timezone", "timestamp_format"}
+    pairs = {}
+    for key, what in (("columns", '"their name" = "our name"'), ("scores", '"question column" = "metric"'),
+                      ("set", '"column" = "value"')):
+        value = raw.get(key, {})
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ConfigError(f"{path}: sources.{kind}.{key}: expected {what} pairs")
+        pairs[key] = dict(value)
+    unknown = set(raw) - {"columns", "format", "timezone", "timestamp_format", "scores", "set",
+                          "skip_rows"}
     if unknown:
         raise ConfigError(f"{path}: sources.{kind}: unknown setting '{sorted(unknown)[0]}'")
-    return SourceConfig(
-        columns=dict(columns),
-        format=raw.get("format"),
-        timezone=raw.get("timezone", "UTC"),
-        timestamp_format=raw.get("timestamp_format"),
-    )
+    skip = raw.get("skip_rows")
+    if skip is not None and (isinstance(skip, bool) or not isinstance(skip, int) or skip < 0):
+        raise ConfigError(f"{path}: sources.{kind}.skip_rows: expected a whole number, 0 or more")
+    try:
+        return SourceConfig(
+            columns=pairs["columns"],
+            format=raw.get("format"),
+            timezone=raw.get("timezone", "UTC"),
+            timestamp_format=raw.get("timestamp_format"),
+            scores=pairs["scores"],
+            constants=pairs["set"],
+            skip_rows=skip,
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: sources.{kind}: {exc}") from None
 
 
 def load_config(path: Path) -> Config:

@@ -148,8 +148,13 @@ class Workspace:
         columns: dict[str, str] | None = None,
         timezone: str | None = None,
         timestamp_format: str | None = None,
+        scores: dict[str, str] | None = None,
+        constants: dict[str, str] | None = None,
+        skip_rows: int | None = None,
     ) -> SourceConfig:
-        """The workspace's [sources.<kind>] settings, overridden by the given values."""
+        """The workspace's [sources.<kind>] settings, overridden by the given values
+        (``scores``: question column -> metric, ``constants``: column -> value, of a
+        survey export; see :mod:`journeymap.data.surveys`)."""
         if kind not in KINDS:
             raise ConfigError(f"unknown data kind '{kind}' (expected one of {', '.join(KINDS)})")
         base = self.config.source(kind)
@@ -158,6 +163,9 @@ class Workspace:
             format=fmt or base.format,
             timezone=timezone or base.timezone,
             timestamp_format=timestamp_format or base.timestamp_format,
+            scores=scores or base.scores,
+            constants={**base.constants, **(constants or {})},
+            skip_rows=skip_rows if skip_rows is not None else base.skip_rows,
         )
 
     def ingest(
@@ -171,11 +179,15 @@ class Workspace:
         timestamp_format: str | None = None,
         progress: Progress | None = None,
         transcript: TranscriptMeta | None = None,
+        scores: dict[str, str] | None = None,
+        constants: dict[str, str] | None = None,
+        skip_rows: int | None = None,
     ) -> IngestReport:
         from journeymap.data.ingest import ingest
 
         source = self.source_settings(
-            kind, fmt=fmt, columns=columns, timezone=timezone, timestamp_format=timestamp_format
+            kind, fmt=fmt, columns=columns, timezone=timezone, timestamp_format=timestamp_format,
+            scores=scores, constants=constants, skip_rows=skip_rows,
         )
         return ingest(self.store, kind, [Path(f) for f in files], fmt=source.format, source=source,
                       progress=progress, transcript=transcript)

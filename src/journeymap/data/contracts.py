@@ -99,8 +99,19 @@ class SourceConfig:
     format: str | None = None
     timezone: str = "UTC"
     timestamp_format: str | None = None
+    #: survey exports (``surveys``): question column -> metric (wide to long), constant
+    #: columns (name -> value), records under the header to skip (None: recognise)
+    scores: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    skip_rows: int | None = None
 
     def __post_init__(self) -> None:
+        if self.skip_rows is not None and (isinstance(self.skip_rows, bool) or not isinstance(
+                self.skip_rows, int) or self.skip_rows < 0):
+            raise ConfigError(f"skip_rows must be a whole number of rows, 0 or more (got {self.skip_rows!r})")
+        for column, metric in self.scores.items():
+            if not column.strip() or not metric.strip():
+                raise ConfigError(f"score column {column!r} = {metric!r}: expected QUESTION_COLUMN=METRIC")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -24,6 +24,7 @@ from journeymap.data.ingest_sql import Checks, add_type_checks, create_reasons, 
     json_type_sql, quarantine_bad, quarantine_rejects, scalar
 from journeymap.data.read_transcripts import TranscriptMeta
 from journeymap.data.readers import SEGMENT_CALLS, Staged, column_names, json_path, read_file
+from journeymap.data.surveys import prepare
 from journeymap.data.store import EVENT_LOG_COLUMNS, EVENT_ORDER, SEQ_BITS, Store, quote_ident
 from journeymap.data.timestamps import infer_day_first, timestamp_sql
 from journeymap.errors import IngestError
@@ -129,6 +130,8 @@ class _Load:
             self.progress(f"read {Path(name).name}", i, n)
             staged = read_file(con, Path(name), self.fmt, f"_jm_stage_{i}", kind=self.kind,
                                meta=self.transcript)
+            if self.kind != "transcripts" or staged.fmt in ("csv", "tsv"):
+                prepare(con, staged, self.source, self.kind)
             self.report.notes.extend(staged.notes)
             self.progress(f"validate {Path(name).name}", i, n)
             self._file(staged, i)
@@ -250,8 +253,10 @@ class _Load:
 
     def _validate(self, staged: Staged, fi: int) -> int:
         """Type and check one staged file; good rows go to ``_jm_good``."""
-        con, source = self.con, self.source
-        res = resolve_columns(self.kind, staged.columns, source)
+        con = self.con
+        source = replace(self.source, columns={**staged.mapping, **self.source.columns}) \
+            if staged.mapping else self.source
+        res = resolve_columns(self.kind, staged.mappable(), source)
         if res.missing:
             raise IngestError(f"missing required column {', '.join(map(repr, res.missing))} "
                               f"(found: {', '.join(staged.columns) or 'none'}; map yours "
@@ -283,13 +288,14 @@ class _Load:
         else:
             inner.append("CAST(NULL AS VARCHAR) AS _extra")
         checks = Checks(con)
-        outs = [self._field(f, checks, f.name in typed) for f in self.fields]
+        outs = [self._field(f, checks, f.name in typed, staged.questions) for f in self.fields]
         checks.register()
         extra_out = "" if self.kind == "events" else ", _extra AS extra"
         typed_name = staged.table + "_typed"
+        q = ", _q" if staged.questions else ""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {quote_ident(typed_name)} AS
-            SELECT {', '.join(outs)}{extra_out}, _row, {checks.case()} AS _err
-            FROM (SELECT {', '.join(inner)}, _row FROM {stage})""", params)
+            SELECT {', '.join(outs)}{extra_out}, _row{q}, {checks.case()} AS _err
+            FROM (SELECT {', '.join(inner)}, _row{q} FROM {stage})""", params)
         bad = quarantine_bad(con, typed_name, self.kind, staged, self.ingest_id)
         names = [f.name for f in self.fields] + ([] if self.kind == "events" else ["extra"])
         cols = ", ".join(quote_ident(c) for c in names)
@@ -301,8 +307,9 @@ class _Load:
     def _ts(self, staged: Staged, raw: str, params: dict[str, object]) -> str:
         src = self.source
         tz = None
-        if src.timezone != "UTC":
-            params["tz"] = src.timezone
+        zone = src.timezone if src.timezone != "UTC" else staged.timezone  # a layout's own
+        if zone and zone != "UTC":
+            params["tz"] = zone
             tz = "tz"
         if src.timestamp_format:
             params["tsf"] = src.timestamp_format
@@ -311,35 +318,42 @@ class _Load:
         day_first = infer_day_first(self.con, quote_ident(staged.table), raw)
         return timestamp_sql(raw, day_first=day_first, tz_param=tz, format_param=None)
 
-    def _field(self, f: Field, checks: Checks, typed: bool = False) -> str:
+    def _field(self, f: Field, checks: Checks, typed: bool = False,
+               questions: Sequence[str] = ()) -> str:
         """Add ``f``'s checks; return the SQL of its typed output column.  ``typed``: the
-        source is JSON and ``j_<field>`` holds the JSON type of its value."""
+        source is JSON and ``j_<field>`` holds the JSON type of its value.  ``questions``:
+        a survey's question columns (``_q`` indexes them): a bad score names its question."""
         v, name = quote_ident("v_" + f.name), f.name
+
+        def add(condition: str, reason: str) -> None:
+            if f.type == "score" and questions:
+                for i, question in enumerate(questions):
+                    checks.add(f"_q = {i} AND ({condition})", question, reason)
+            else:
+                checks.add(condition, name, reason)
+
         if typed:
             add_type_checks(checks, quote_ident("j_" + f.name), name, _EXPECTED.get(f.type, "text"))
         if f.required:
-            checks.add(f"{v} IS NULL", name, "missing required value")
+            add(f"{v} IS NULL", "missing required value")
         if f.max_len is not None and f.type != "json":
-            checks.add(f"length({v}) > {f.max_len}", name, f"longer than {f.max_len} characters")
+            add(f"length({v}) > {f.max_len}", f"longer than {f.max_len} characters")
         out = v
         if f.type == "timestamp":
-            checks.add(f"{v} IS NOT NULL AND t_timestamp IS NULL", name,
-                       "unparseable timestamp")
-            checks.add(f"t_timestamp < TIMESTAMP '{TS_MIN}' OR t_timestamp >= "
-                       f"TIMESTAMP '{TS_MAX}'", name, "timestamp out of range 1900-2099")
+            add(f"{v} IS NOT NULL AND t_timestamp IS NULL", "unparseable timestamp")
+            add(f"t_timestamp < TIMESTAMP '{TS_MIN}' OR t_timestamp >= TIMESTAMP '{TS_MAX}'",
+                "timestamp out of range 1900-2099")
             out = "t_timestamp"
         elif f.type in ("score", "amount"):
             num = f"TRY_CAST({v} AS DOUBLE)"
-            checks.add(f"{v} IS NOT NULL AND ({num} IS NULL OR NOT isfinite({num}))", name,
-                       "not a number")
+            add(f"{v} IS NOT NULL AND ({num} IS NULL OR NOT isfinite({num}))", "not a number")
             if f.type == "score":
                 for metric, (lo, hi, integer) in SCALES.items():
                     cond = f"{num} < {lo} OR {num} > {hi}"
                     if integer:
                         cond += f" OR {num} <> round({num})"
                     scale = f"{'an integer ' if integer else ''}{lo:g}-{hi:g}"
-                    checks.add(f"lower(v_metric) = '{metric}' AND ({cond})", name,
-                               f"{metric} score must be {scale}")
+                    add(f"lower(v_metric) = '{metric}' AND ({cond})", f"{metric} score must be {scale}")
             out = num
         elif f.type == "metric":
             out = f"lower({v})"

@@ -110,11 +110,17 @@ def quarantine_bad(con: duckdb.DuckDBPyConnection, typed: str, kind: str, staged
     """
     params: dict[str, object] = {"id": ingest_id, "kind": kind, "file": staged.file}
     raw = raw_json(staged, params)
+    source = quote_ident(staged.table)
+    if staged.questions:  # a survey's answers: several rows per response, one raw record
+        source = f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY _row ORDER BY _q) = 1)"
+        order = "t._row, t._q"
+    else:
+        order = "t._row"
     con.execute(f"""INSERT INTO quarantine
         SELECT $id, $kind, $file, t._row, r.field, r.reason, {raw}
         FROM {quote_ident(typed)} AS t JOIN _jm_reasons AS r ON r.code = t._err
-        JOIN {quote_ident(staged.table)} AS s ON s._row = t._row
-        ORDER BY t._row""", params)
+        JOIN {source} AS s ON s._row = t._row
+        ORDER BY {order}""", params)
     n = con.execute(f"SELECT count(*) FROM {quote_ident(typed)} WHERE _err IS NOT NULL"
                     ).fetchone()
     return int(n[0]) if n else 0
