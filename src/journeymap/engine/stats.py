@@ -134,3 +134,30 @@ def add_corrections(rows: list[dict[str, object]], *, alpha: float = 0.05) -> No
         row["p_bh"] = bh
         row["p_holm"] = hm
         row["significant"] = bh is not None and bh < alpha
+
+
+def euclidean_distances(x: np.ndarray) -> np.ndarray:
+    """The square matrix of Euclidean distances between the rows of ``x``."""
+    sq = (x * x).sum(axis=1)
+    return np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0))
+
+
+def silhouette(d: np.ndarray, labels: np.ndarray) -> float | None:
+    """Mean silhouette coefficient from a square distance matrix ``d`` (Rousseeuw 1987;
+    a point alone in its cluster scores 0); None for fewer than two clusters.  One
+    matrix product for every point's mean distance to every cluster, so scoring several
+    labelings of the same points reuses ``d``."""
+    ks, own = np.unique(labels, return_inverse=True)
+    if len(ks) < 2:
+        return None
+    n = len(labels)
+    onehot = np.zeros((n, len(ks)))
+    onehot[np.arange(n), own] = 1.0
+    sizes = onehot.sum(axis=0)
+    mean_to = (d @ onehot) / sizes[None, :]
+    a = mean_to[np.arange(n), own] * sizes[own] / np.maximum(sizes[own] - 1, 1)
+    mean_to[np.arange(n), own] = np.inf
+    b = mean_to.min(axis=1)
+    s = (b - a) / np.maximum(np.maximum(a, b), 1e-12)
+    s[sizes[own] == 1] = 0.0
+    return float(s.mean())

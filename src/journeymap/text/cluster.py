@@ -17,6 +17,8 @@ from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist, squareform
 
+from journeymap.engine import stats
+
 STOPWORDS = frozenset("""
 a about above after again against all almost also am an and any are as at be because been
 before being below between both but by can could did do does doing done down during each
@@ -117,21 +119,9 @@ def _dense(x: sparse.csr_matrix | np.ndarray) -> np.ndarray:
 
 
 def silhouette(d: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette from a square distance matrix ``d``."""
-    ks, own = np.unique(labels, return_inverse=True)
-    if len(ks) < 2:
-        return -1.0
-    n = len(labels)
-    onehot = np.zeros((n, len(ks)))
-    onehot[np.arange(n), own] = 1.0
-    sizes = onehot.sum(axis=0)
-    mean_to = (d @ onehot) / sizes[None, :]
-    a = mean_to[np.arange(n), own] * sizes[own] / np.maximum(sizes[own] - 1, 1)
-    mean_to[np.arange(n), own] = np.inf
-    b = mean_to.min(axis=1)
-    s = (b - a) / np.maximum(np.maximum(a, b), 1e-12)
-    s[sizes[own] == 1] = 0.0
-    return float(s.mean())
+    """Mean silhouette from a square distance matrix ``d`` (-1 for one cluster)."""
+    score = stats.silhouette(d, labels)
+    return -1.0 if score is None else score
 
 
 def centroids(x: sparse.csr_matrix | np.ndarray, labels: np.ndarray, k: int,
