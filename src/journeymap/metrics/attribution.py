@@ -123,19 +123,40 @@ def _heuristics(t: ir.Table, half_life_days: float) -> dict[str, dict[str, float
     return {r["unit"]: {h: float(r[h] or 0.0) for h in HEURISTICS} for r in rows}
 
 
-def _transitions(t: ir.Table, order: int) -> dict[tuple[str, str], float]:
+def _transitions(t: ir.Table, orders: tuple[int, ...]) -> dict[int, dict[tuple[str, str], float]]:
+    """The Markov chains' transition counts of every order, from one window pass over
+    the touches.  A state of order k is the last k units (fewer at a journey's start);
+    the next state is the same window one step on: the units after the first, then the
+    next unit (``lead``)."""
+    if not orders:
+        return {}
     w = ibis.window(group_by="customer_id", order_by="pos")
-    state: ir.StringValue = t.unit
-    for k in range(1, order):
-        state = (t.unit.lag(k).over(w) + markov.SEP).fill_null("") + state
-    s = t.mutate(state=state)
-    s = s.mutate(nxt=s.state.lead().over(w))
-    to = ibis.ifelse(s.nxt.notnull(), s.nxt, ibis.ifelse(s.converted, markov.CONV, markov.NULL))
-    moves = s.select(frm=s.state, to=to)
-    starts = s.filter(s.pos == 1).select(frm=ibis.literal(markov.START), to=s.state)
-    both = moves.union(starts, distinct=False)
-    rows = both.group_by(["frm", "to"]).aggregate(n=both.count()).to_pyarrow().to_pylist()
-    return {(r["frm"], r["to"]): float(r["n"]) for r in rows}
+    top = max(orders)
+    prefix = {k: t.unit.lag(k).over(w) for k in range(1, top)}
+    s = t.mutate(_nxt=t.unit.lead().over(w), **{f"_lag{k}": v for k, v in prefix.items()})
+
+    def joined(parts: list[ir.StringValue]) -> ir.StringValue:
+        # the units of a state, oldest first; a missing (null) one leaves no separator
+        out = parts[-1]
+        for p in reversed(parts[:-1]):
+            out = (p + markov.SEP).fill_null("") + out
+        return out
+
+    moves = []
+    for order in orders:
+        lags = [s[f"_lag{k}"] for k in range(order - 1, 0, -1)]
+        state = joined([*lags, s.unit])
+        nxt = joined([*lags[1:], s.unit, s._nxt]) if order > 1 else s._nxt
+        to = ibis.ifelse(s._nxt.notnull(), nxt, ibis.ifelse(s.converted, markov.CONV, markov.NULL))
+        moves.append(s.select(order=ibis.literal(order), frm=state, to=to))
+        moves.append(s.filter(s.pos == 1).select(order=ibis.literal(order),
+                                                 frm=ibis.literal(markov.START), to=s.unit))
+    both = ibis.union(*moves, distinct=False)
+    rows = both.group_by(["order", "frm", "to"]).aggregate(n=both.count()).to_pyarrow().to_pylist()
+    out: dict[int, dict[tuple[str, str], float]] = {o: {} for o in orders}
+    for r in rows:
+        out[int(r["order"])][(r["frm"], r["to"])] = float(r["n"])
+    return out
 
 
 def attribution_section(con: ibis.BaseBackend, jmap: JourneyMap, *, orders: tuple[int, ...] = (1, 2),
@@ -171,8 +192,9 @@ def _level(out: dict[str, Any], t: ir.Table, level: str, orders: tuple[int, ...]
     for unit, values in _heuristics(t, half_life_days).items():
         units.setdefault(unit, {}).update({k: num(v, 3) for k, v in values.items()})
     chains = {}
+    every = _transitions(t, orders)
     for order in orders:
-        transitions = _transitions(t, order)
+        transitions = every[order]
         if not transitions or conversions == 0:
             continue
         result = markov.removal_effects(transitions, order)
