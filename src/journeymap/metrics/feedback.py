@@ -194,7 +194,7 @@ def feedback_section(con: ibis.BaseBackend, jmap: JourneyMap, *, segment_by: str
         "segments": {k: v.as_json(scales) for k, v in sorted(by_seg.items())},
         "period": period,
         "periods": {k: v.as_json(scales) for k, v in sorted(by_period.items())},
-        "after_touchpoint": _after_touchpoint(con, jmap, fb, persona, overall, scales),
+        "after_touchpoint": _after_touchpoint(con, jmap, fb, persona, overall, scales) if relationship else {},
         "answers": {"total": int(total), "tied_to_touchpoint": int(tied), "relationship": relationship,
                     "other_touchpoints": int(total - tied - relationship)},
         "scales": asdict(scales),
@@ -212,7 +212,10 @@ def _after_touchpoint(con: ibis.BaseBackend, jmap: JourneyMap, fb: ir.Table, per
     customer had reached each touchpoint before answering: reached vs not reached, and the difference of the values."""
     untied = fb.filter(fb.touchpoint.isnull() & fb.event.isnull())
     untied = untied.select("customer_id", "timestamp", "metric", "score", rid=ibis.row_number())
-    events = assign_touchpoints(only_persona(con.table("event_log"), persona), jmap, event_names(con))
+    # only the events of customers who gave a relationship answer
+    answering = untied.select("customer_id").distinct()
+    events = con.table("event_log").semi_join(answering, "customer_id")
+    events = assign_touchpoints(only_persona(events, persona), jmap, event_names(con))
     events = events.filter(events.touchpoint.notnull())
     first = events.group_by(["customer_id", "touchpoint"]).aggregate(first_at=events.timestamp.min())
     joined = untied.join(first, "customer_id").filter(lambda t: t.first_at < t.timestamp)
