@@ -91,8 +91,8 @@ def behaviour(con: ibis.BaseBackend, jmap: JourneyMap, *, segment: str | None = 
     labels = Labels(tuple(t.id for t in jmap.touchpoints), tuple(s.id for s in jmap.stages))
     goal_ids = [i for i, n in names.items() if n == jmap.goal.event] if jmap.goal.event else []
     with scratch_table(con, expr, "jm_insight") as j:
-        _progress(j, out, labels)
-        _gaps(j, out, labels)
+        _progress(con, j, out, labels)
+        _gaps(con, j, out, labels)
         if goal_ids:
             _drivers(j, goal_ids, out, labels)
     return out
@@ -147,13 +147,19 @@ class Labels:
         return self.stages[int(code)] if code is not None else None
 
 
-def _progress(j: ir.Table, out: Behaviour, labels: Labels) -> None:
+def _progress(con: ibis.BaseBackend, j: ir.Table, out: Behaviour, labels: Labels) -> None:
     per_tp = j.group_by("grp", "customer_id", "touchpoint", "stage", "stage_index").aggregate(
         repeated=(j.next_touchpoint == j.touchpoint).fill_null(False).any())
     visited = j.select("customer_id", next_index=j.stage_index - 1).distinct()
     t = per_tp.left_join(visited, [per_tp.customer_id == visited.customer_id,
                                    per_tp.stage_index == visited.next_index])
-    t = t.mutate(went_on=t.next_index.notnull())
+    t = t.mutate(went_on=t.next_index.notnull()).drop("next_index")
+    with scratch_table(con, t, "jm_insight_progress") as t:  # read by both rollups
+        _progress_rows(t, out, labels)
+
+
+def _progress_rows(t: ir.Table, out: Behaviour, labels: Labels) -> None:
+    """Per touchpoint and per stage, from each customer's row per touchpoint."""
     for r in _rows(t.group_by("grp", "touchpoint", "stage").aggregate(
             customers=t.count(), went_on=t.went_on.cast("int64").sum(),
             repeated=t.repeated.cast("int64").sum())):
@@ -166,12 +172,18 @@ def _progress(j: ir.Table, out: Behaviour, labels: Labels) -> None:
         out.stages.setdefault(r["grp"], {})[r["stage"]] = r
 
 
-def _gaps(j: ir.Table, out: Behaviour, labels: Labels) -> None:
+def _gaps(con: ibis.BaseBackend, j: ir.Table, out: Behaviour, labels: Labels) -> None:
     """Each customer's first move from a touchpoint to a different step."""
     moves = j.filter(j.next_touchpoint.notnull() & (j.next_touchpoint != j.touchpoint))
-    w = ibis.window(group_by=["customer_id", "touchpoint"], order_by="_order")
-    moves = moves.mutate(_k=ibis.row_number().over(w))
-    moves = moves.filter(moves._k == 0)
+    # the first per customer and touchpoint: an arg-min aggregate, not a sorted window
+    moves = moves.group_by(["customer_id", "touchpoint"]).aggregate(
+        grp=moves.grp.arbitrary(), next_seconds=moves.next_seconds.argmin(moves._order))
+    with scratch_table(con, moves, "jm_insight_moves") as moves:  # read by both medians
+        _gap_rows(moves, out, labels)
+
+
+def _gap_rows(moves: ir.Table, out: Behaviour, labels: Labels) -> None:
+    """The typical gap (the persona's median) and each touchpoint's slow movers."""
     typical = _rows(moves.filter(moves.grp == PERSONA).aggregate(m=moves.next_seconds.median()))[0]["m"]
     out.typical_gap = float(typical) if typical is not None else None
     if out.typical_gap is None:
