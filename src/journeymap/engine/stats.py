@@ -14,8 +14,23 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from statistics import NormalDist
+from typing import Any
+
 import numpy as np
-from scipy import stats as sps
+
+
+def _sps() -> Any:
+    """scipy.stats, imported when a test needs it (half a second at start-up otherwise:
+    the z test and the intervals need only the normal distribution, in the stdlib)."""
+    from scipy import stats
+
+    return stats
+
+
+def normal_quantile(p: float) -> float:
+    """The standard normal distribution's quantile (as ``scipy.stats.norm.ppf``)."""
+    return NormalDist().inv_cdf(p)
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,7 @@ def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> TestResult:
     if se == 0:
         return TestResult("two-proportion z", 0.0, 1.0)
     z = (x1 / n1 - x2 / n2) / se
-    return TestResult("two-proportion z", z, float(2 * sps.norm.sf(abs(z))))
+    return TestResult("two-proportion z", z, math.erfc(abs(z) / math.sqrt(2)))  # 2 × normal sf
 
 
 def chi_square(successes: Sequence[int], totals: Sequence[int]) -> TestResult:
@@ -51,7 +66,7 @@ def chi_square(successes: Sequence[int], totals: Sequence[int]) -> TestResult:
     table = np.asarray(rows, dtype=float)
     if len(rows) < 2 or (table.sum(axis=0) == 0).any():
         return TestResult("chi-square", None, None)
-    result = sps.chi2_contingency(table, correction=False)
+    result = _sps().chi2_contingency(table, correction=False)
     return TestResult("chi-square", float(result.statistic), float(result.pvalue))
 
 
@@ -63,7 +78,7 @@ def mann_whitney(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarra
         return TestResult("Mann-Whitney U", None, None)
     if np.ptp(np.concatenate([x, y])) == 0:
         return TestResult("Mann-Whitney U", float(len(x) * len(y) / 2), 1.0)
-    result = sps.mannwhitneyu(x, y, alternative="two-sided")
+    result = _sps().mannwhitneyu(x, y, alternative="two-sided")
     return TestResult("Mann-Whitney U", float(result.statistic), float(result.pvalue))
 
 
@@ -75,7 +90,7 @@ def kruskal(groups: Sequence[np.ndarray]) -> TestResult:
         return TestResult("Kruskal-Wallis H", None, None)
     if np.ptp(np.concatenate(samples)) == 0:
         return TestResult("Kruskal-Wallis H", 0.0, 1.0)
-    result = sps.kruskal(*samples)
+    result = _sps().kruskal(*samples)
     return TestResult("Kruskal-Wallis H", float(result.statistic), float(result.pvalue))
 
 
@@ -118,11 +133,12 @@ def wilson_interval(x: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     """Wilson score interval of the proportion x/n."""
     if n <= 0:
         return None
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    z = normal_quantile(0.5 + confidence / 2)
     p = x / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at x = 0 (x = n) the bound is 0 (1) exactly, whatever the float rounding
+    return (0.0 if x == 0 else max(0.0, centre - half)), (1.0 if x == n else min(1.0, centre + half))
 
 
 def add_corrections(rows: list[dict[str, object]], *, alpha: float = 0.05) -> None:

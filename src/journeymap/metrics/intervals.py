@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
 
-from journeymap.engine.stats import wilson_interval
+from journeymap.engine.stats import normal_quantile, wilson_interval
 
 SMALL_SAMPLE = 30
 """Below this many answers a KPI is flagged ``small_sample`` (shown, never hidden)."""
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return normal_quantile(0.5 + level / 2)
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float | None, float | None]:
@@ -65,5 +64,7 @@ def mean_interval(n: int, total: float, total_sq: float,
     if n == 1:
         return mean, None, None
     var = max((total_sq - n * mean * mean) / (n - 1), 0.0)
+    from scipy import stats  # only when a mean has an interval to compute
+
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(var / n)
     return mean, mean - half, mean + half

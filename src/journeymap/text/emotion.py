@@ -25,7 +25,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-from scipy import stats
 
 from journeymap.data.store import Store
 from journeymap.engine.persona import persona_selection
@@ -103,6 +102,8 @@ def summarise(n: int, s1: float, s2: float) -> dict[str, Any]:
     interval = None
     if n >= 2:
         var = max((s2 - n * mean * mean) / (n - 1), 0.0)
+        from scipy import stats  # only when there is an interval to compute
+
         half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(var / n)
         interval = [round(max(mean - half, -2.0), 4), round(min(mean + half, 2.0), 4)]
     return {"value": round(mean, 4), "n": n, "interval": interval}
