@@ -65,6 +65,29 @@ class Analysis:
     paths_from: str | None = None  # a touchpoint: the steps after it
     around_steps: int = 3
     cache: dict[str, Any] = field(default_factory=dict)
+    #: where tables shared between the sections' cursors are stored (None: one connection)
+    catalog: str | None = None
+
+
+def shared_once(a: Analysis, key: str, make: Callable[[], ir.Table], prefix: str) -> ir.Table:
+    """The table ``make()`` computed once per analysis for every section that reads it
+    (sections run side by side: the first to ask computes it, the others wait), read
+    through this section's connection; :func:`analyze_map` drops it at the end."""
+    with a.cache["_lock"]:
+        if key not in a.cache:
+            table = materialize(a.con, make(), prefix=prefix, catalog=a.catalog)
+            a.cache[key] = table
+            a.cache["_drop"].append(table)
+    table = a.cache[key]
+    if a.catalog is None:
+        return table  # type: ignore[no-any-return]
+    return a.con.table(table.op().name, database=(a.catalog, "main"))  # type: ignore[no-any-return]
+
+
+def _reached(a: Analysis) -> ir.Table:
+    """The units that reached each step of the funnel (funnel and outcome paths)."""
+    return shared_once(a, "funnel_reached", lambda: funnel_reached(
+        a.journeys, a.funnel, jmap=a.jmap, names=a.names), "jm_reached")
 
 
 Section = Callable[[Analysis], Any]
@@ -140,21 +163,17 @@ def paths_section(a: Analysis) -> list[dict[str, Any]]:
 def outcome_paths_section(a: Analysis) -> dict[str, Any]:
     """Top paths of the units that reached the funnel's last step (``converted``) and of
     those that started it but did not (``dropped``)."""
-    reached = materialize(a.con, funnel_reached(a.journeys, a.funnel, jmap=a.jmap, names=a.names),
-                          prefix="jm_outcome")
-    try:
-        last = len(a.funnel.steps) - 1
-        converted = reached.filter(reached["index"] == last).select("unit").distinct()
-        started = reached.filter(reached["index"] == 0).select("unit").distinct()
-        dropped = started.anti_join(converted, "unit")
-        out: dict[str, Any] = {"step": a.funnel.steps[-1]}
-        for key, units in (("converted", converted), ("dropped", dropped)):
-            out[f"{key}_customers"] = int(scalar(units.count()))
-            out[key] = rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths,
-                                          jmap=a.jmap, units=units))
-        return out
-    finally:
-        drop_materialized(a.con, reached)
+    reached = _reached(a)
+    last = len(a.funnel.steps) - 1
+    converted = reached.filter(reached["index"] == last).select("unit").distinct()
+    started = reached.filter(reached["index"] == 0).select("unit").distinct()
+    dropped = started.anti_join(converted, "unit")
+    out: dict[str, Any] = {"step": a.funnel.steps[-1]}
+    for key, units in (("converted", converted), ("dropped", dropped)):
+        out[f"{key}_customers"] = int(scalar(units.count()))
+        out[key] = rows(path_variants(a.journeys, max_steps=a.path_steps, top=a.top_paths,
+                                      jmap=a.jmap, units=units))
+    return out
 
 
 def paths_to_section(a: Analysis) -> list[dict[str, Any]] | None:
@@ -178,15 +197,11 @@ def loops_section(a: Analysis) -> list[dict[str, Any]]:
 
 
 def funnel_section(a: Analysis) -> list[dict[str, Any]]:
-    # the units that reached each step feed two queries: compute them once
-    reached = materialize(a.con, funnel_reached(a.journeys, a.funnel, jmap=a.jmap, names=a.names),
-                          prefix="jm_funnel")
-    try:
-        steps = rows(funnel(a.journeys, a.funnel, jmap=a.jmap, names=a.names, reached=reached))
-        dropped = rows(funnel_dropoffs(a.journeys, a.funnel, jmap=a.jmap, names=a.names,
-                                       reached=reached))
-    finally:
-        drop_materialized(a.con, reached)
+    # the units that reached each step feed two queries here and the outcome paths
+    reached = _reached(a)
+    steps = rows(funnel(a.journeys, a.funnel, jmap=a.jmap, names=a.names, reached=reached))
+    dropped = rows(funnel_dropoffs(a.journeys, a.funnel, jmap=a.jmap, names=a.names,
+                                   reached=reached))
     went: dict[int, list[dict[str, Any]]] = {}
     for r in dropped:
         went.setdefault(r["index"], []).append({"to": r["next"], "customers": r["customers"]})
@@ -349,14 +364,15 @@ def analyze_map(
                         funnel=funnel_spec or stage_funnel_spec(jmap), by=by, groups=gr,
                         top_paths=top_paths, path_steps=path_steps,
                         reach=reach or jmap.stage_reach, paths_to=paths_to,
-                        paths_from=paths_from, around_steps=around_steps, cache=cache)
+                        paths_from=paths_from, around_steps=around_steps, cache=cache,
+                        catalog=catalog)
 
-    cache: dict[str, Any] = {}
+    cache: dict[str, Any] = {"_lock": threading.Lock(), "_drop": []}
     wanted = [s for s in SECTIONS if sections is None or s in sections]
     try:
         return _run_sections(con, bind, wanted, progress, parallel=catalog is not None)
     finally:
-        for table in scratch:
+        for table in scratch + cache["_drop"]:
             drop_materialized(con, table)
 
 
