@@ -106,8 +106,17 @@ def _text(fn: Callable[..., dict[str, Any]]) -> Callable[[Context], dict[str, An
     return run
 
 
+#: the behaviour aggregates pain points read: they read only the store, so they are
+#: computed beside the other sections (a job of their phase), the rules after them
+BEHAVIOUR = "behaviour"
+
+
+def _behaviour(c: Context) -> Any:
+    return behaviour(c.con, c.jmap, segment=c.segment, since=c.since, until=c.until)
+
+
 def _pains(c: Context) -> list[dict[str, Any]]:
-    found = behaviour(c.con, c.jmap, segment=c.segment, since=c.since, until=c.until)
+    found = c.result.pop(BEHAVIOUR, None) or _behaviour(c)
     pains, opportunities = find_insight(c.result, c.jmap, found, c.insight)
     c.result["opportunities"] = opportunities
     return pains
@@ -133,7 +142,7 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
 AFTER = ("pain_points",)
 
 #: rough cost of each section (250k-customer demo, s): the heaviest are started first
-HEAVY = {"attribution": 4.5, "clusters": 3.0, "churn": 2.7, "clv": 2.6, "themes": 2.0,
+HEAVY = {BEHAVIOUR: 3.5, "attribution": 4.5, "clusters": 3.0, "churn": 2.7, "clv": 2.6, "themes": 2.0,
          "feedback": 1.5, "segments": 1.4, "emotion": 1.0, "goal": 1.0, "cohorts": 0.5}
 
 
@@ -183,8 +192,11 @@ def full_analysis(
     # the sections read only the store and the engine's result: they run side by side
     # (on DuckDB, one per thread on cursors of the database); pain points read them all
     independent = [s for s in extra if s not in AFTER]
+    if "pain_points" in extra:
+        independent.append(BEHAVIOUR)
     result.update(side_by_side(con, lambda on: replace(c, con=on), independent,
-                               lambda ctx, name: SECTIONS[name](ctx), progress,
+                               lambda ctx, name: _behaviour(ctx) if name == BEHAVIOUR
+                               else SECTIONS[name](ctx), progress,
                                parallel=True, weights=HEAVY, label=None))
     for name in (s for s in extra if s in AFTER):
         report(progress, name, 0, 1)

@@ -72,11 +72,14 @@ def summarise(transactions: ir.Table, *, time_unit: TimeUnit = "week",
         observation_end = last.date()
     end_day = (observation_end - dt.date(1970, 1, 1)).days
     day = (tx.timestamp.truncate("D").epoch_seconds() // 86400).cast("int64")
+    # sums rounded to 1e-6: a parallel sum's last bits depend on the order the threads
+    # add in, and the models' fits are sensitive enough for that to move the CLV (an
+    # amount has far fewer decimals, so the rounding never moves a true sum)
     days = tx.mutate(day=day).filter(lambda t: t.day <= end_day) \
-        .group_by(["customer_id", "day"]).aggregate(amount=lambda t: t.amount.sum())
+        .group_by(["customer_id", "day"]).aggregate(amount=lambda t: t.amount.sum().round(6))
     per = days.group_by("customer_id").aggregate(
         first=days.day.min(), last=days.day.max(), n_days=days.count(),
-        total=days.amount.sum(), first_amount=days.amount.argmin(days.day),
+        total=days.amount.sum().round(6), first_amount=days.amount.argmin(days.day),
     )
     unit = DAYS_PER_UNIT[time_unit]
     x = per.n_days - 1

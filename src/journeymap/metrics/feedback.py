@@ -175,6 +175,7 @@ def feedback_section(con: ibis.BaseBackend, jmap: JourneyMap, *, segment_by: str
         fb = fb.mutate(seg=ibis.null().cast("string"))
     rows = fb.group_by(["tp", "seg", "period", "metric"]).aggregate(**_stats_columns(fb, scales)) \
         .to_pyarrow().to_pylist()
+    rows.sort(key=lambda r: (_map_order(jmap, r["tp"]), str(r["seg"]), str(r["period"]), r["metric"]))
 
     stage_of = {tp.id: tp.stage for tp in jmap.touchpoints}
     overall, by_seg, by_period = _Rollup(), defaultdict(_Rollup), defaultdict(_Rollup)
@@ -222,6 +223,7 @@ def _after_touchpoint(con: ibis.BaseBackend, jmap: JourneyMap, fb: ir.Table, per
     reached = joined.select("rid", "touchpoint", "metric", "score").distinct()
     rows = reached.group_by(["touchpoint", "metric"]).aggregate(**_stats_columns(reached, scales)) \
         .to_pyarrow().to_pylist()
+    rows.sort(key=lambda r: (_map_order(jmap, r["touchpoint"]), r["metric"]))
     whole = defaultdict(_Acc)
     untied_rows = untied.group_by("metric").aggregate(**_stats_columns(untied, scales)).to_pyarrow().to_pylist()
     for r in untied_rows:
@@ -235,6 +237,15 @@ def _after_touchpoint(con: ibis.BaseBackend, jmap: JourneyMap, fb: ir.Table, per
         diff = None if yes["value"] is None or no["value"] is None else yes["value"] - no["value"]
         out[r["touchpoint"]][r["metric"]] = {"reached": yes, "not_reached": no, "difference": num(diff, 2)}
     return dict(out)
+
+
+def _map_order(jmap: JourneyMap, touchpoint: str | None) -> int:
+    """A touchpoint's place in the map (the output lists them in map order, whatever
+    order the engine's threads return the groups in); untied answers first."""
+    if touchpoint is None:
+        return -1
+    ids = [tp.id for tp in jmap.touchpoints]
+    return ids.index(touchpoint) if touchpoint in ids else len(ids)
 
 
 def _period_label(value: Any, period: str) -> str:
