@@ -45,6 +45,9 @@ class Config:
     engine_url: str = DEFAULT_ENGINE_URL
     sources: dict[str, SourceConfig] = field(default_factory=dict)
     memory_limit: str | None = None  # "6GB", "30%" (of RAM); None: the store's default
+    spark_url: str | None = None  # [engine] spark_url (journeymap.engine.backend.spark_settings)
+    spark_data: str | None = None  # [engine] spark_data: the Parquet layout as the cluster sees it
+    spark_conf: dict[str, str] = field(default_factory=dict)  # [engine.spark_conf]
 
     def source(self, kind: str) -> SourceConfig:
         return self.sources.get(kind, SourceConfig())
@@ -53,6 +56,11 @@ class Config:
         engine: dict[str, Any] = {"url": self.engine_url}
         if self.memory_limit:
             engine["memory_limit"] = self.memory_limit
+        for key in ("spark_url", "spark_data"):
+            if getattr(self, key):
+                engine[key] = getattr(self, key)
+        if self.spark_conf:
+            engine["spark_conf"] = dict(self.spark_conf)
         doc: dict[str, Any] = {"name": self.name, "engine": engine}
         sources = {k: _source_to_toml(s) for k, s in self.sources.items()}
         if sources:
@@ -120,6 +128,12 @@ def load_config(path: Path) -> Config:
     unknown = set(engine) - ENGINE_SETTINGS
     if unknown:
         raise ConfigError(f"{path}: engine: unknown setting '{sorted(unknown)[0]}'")
+    spark_url, spark_data = engine.get("spark_url"), engine.get("spark_data")
+    if not isinstance(spark_url, (str, type(None))) or not isinstance(spark_data, (str, type(None))):
+        raise ConfigError(f"{path}: engine.spark_url and engine.spark_data must be text")
+    spark_conf = engine.get("spark_conf", {})
+    if not isinstance(spark_conf, dict):
+        raise ConfigError(f"{path}: engine.spark_conf: expected a table of \"key\" = \"value\"")
     sources_raw = raw.get("sources", {})
     if not isinstance(sources_raw, dict):
         raise ConfigError(f"{path}: sources: expected a table")
@@ -128,7 +142,9 @@ def load_config(path: Path) -> Config:
         if kind not in KINDS:
             raise ConfigError(f"{path}: sources.{kind}: unknown kind (expected one of {', '.join(KINDS)})")
         sources[kind] = _source(kind, value, path)
-    return Config(name=str(name), engine_url=str(url), sources=sources, memory_limit=memory)
+    return Config(name=str(name), engine_url=str(url), sources=sources, memory_limit=memory,
+                  spark_url=spark_url, spark_data=spark_data,
+                  spark_conf={str(k): str(v) for k, v in spark_conf.items()})
 
 
 def save_config(config: Config, path: Path) -> None:

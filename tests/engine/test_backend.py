@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import ibis
 import pytest
 
 from journeymap.engine.backend import (
@@ -14,6 +15,7 @@ from journeymap.engine.backend import (
     describe,
     spark_settings,
 )
+from journeymap.config import load_config
 from journeymap.engine.spark_export import MANIFEST, export_store, is_current
 from journeymap.errors import ConfigError
 from journeymap.workspace import Workspace
@@ -43,20 +45,20 @@ def test_unknown_engine_is_one_line(ws: Workspace) -> None:
 
 def test_spark_url_precedence(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SPARK_URL_ENV, raising=False)
-    assert spark_settings(ws).url == "local[2]"
+    assert spark_settings(ws.config).url == "local[2]"
     toml = ws.root / "journeymap.toml"
     toml.write_text(toml.read_text() + '\n[engine.spark_conf]\n"spark.executor.memory" = "4g"\n')
     text = toml.read_text().replace('[engine]\n', '[engine]\nspark_url = "spark://m:7077"\n'
                                     'spark_data = "s3a://lake/x"\n')
     toml.write_text(text)
-    got = spark_settings(ws)
+    got = spark_settings(load_config(toml))
     assert (got.url, got.data, got.conf) == ("spark://m:7077", "s3a://lake/x",
                                              (("spark.executor.memory", "4g"),))
     monkeypatch.setenv(SPARK_URL_ENV, "sc://connect:15002")
-    assert spark_settings(ws).url == "sc://connect:15002"
-    assert spark_settings(ws, "local[1]").url == "local[1]"
+    assert spark_settings(load_config(toml)).url == "sc://connect:15002"
+    assert spark_settings(load_config(toml), "local[1]").url == "local[1]"
     with pytest.raises(ConfigError, match="expected local"):
-        spark_settings(ws, "http://nope")
+        spark_settings(ws.config, "http://nope")
 
 
 def test_export_layout_and_refresh(ws: Workspace, tmp_path: Path) -> None:
@@ -77,3 +79,14 @@ def test_export_layout_and_refresh(ws: Workspace, tmp_path: Path) -> None:
     export_store(ws.store, root)
     assert json.loads((root / MANIFEST).read_text())["rows"]["event_log"] == 3
     assert not root.with_name(root.name + ".partial").exists()
+
+
+def test_capabilities_are_asked_once_per_connection(ws: Workspace) -> None:
+    from journeymap.engine.capabilities import capabilities
+
+    con = ws.store.ibis()
+    caps = capabilities(con)
+    assert caps.engine == "duckdb" and caps.stored_order and caps.threads >= 1
+    assert capabilities(con) is caps  # kept on the connection
+    memory = ibis.duckdb.connect()
+    assert capabilities(memory).bitmaps and capabilities(memory) is not caps

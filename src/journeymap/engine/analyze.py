@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import ibis
 import ibis.expr.types as ir
 
+from journeymap.engine.capabilities import capabilities
 from journeymap.engine.fetch import rows, scalar
 from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs, funnel_reached
 from journeymap.engine.journeys import (
@@ -325,7 +326,7 @@ def analyze_map(
     selected = scope_customers(con, info.rules)
     events = unfiltered if selected is None else unfiltered.semi_join(selected, "customer_id")
     report(progress, "selecting events", 1, 2)
-    presorted = con.name == "duckdb"
+    presorted = capabilities(con).stored_order
     # On DuckDB the windows are streaming passes over the stored order (no sort), one
     # per chunk of customers so that every thread runs one; the journey table is
     # stored once so that every section reads it instead of re-evaluating the rules.

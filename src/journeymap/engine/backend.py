@@ -16,7 +16,6 @@ seen another ingest; on a cluster it reads the same layout from shared storage
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from journeymap.config import CONFIG_NAME
+from journeymap.config import Config
 from journeymap.errors import ConfigError, JourneymapError
 
 if TYPE_CHECKING:
@@ -59,24 +58,14 @@ class SparkSettings:
     conf: tuple[tuple[str, str], ...] = ()
 
 
-def spark_settings(ws: Workspace, url: str | None = None) -> SparkSettings:
+def spark_settings(config: Config, url: str | None = None) -> SparkSettings:
     """The Spark settings: ``url`` if given, else $JOURNEYMAP_SPARK_URL, else
-    ``[engine] spark_url`` in journeymap.toml, else ``local[2]``; likewise
-    $JOURNEYMAP_SPARK_DATA / ``spark_data``; ``[engine.spark_conf]`` adds Spark settings."""
-    path = ws.root / CONFIG_NAME
-    try:
-        engine = tomllib.loads(path.read_text(encoding="utf-8")).get("engine", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        engine = {}
-    if not isinstance(engine, dict):
-        engine = {}
-    conf = engine.get("spark_conf", {})
-    if not isinstance(conf, dict):
-        raise ConfigError(f"{path}: engine.spark_conf: expected a table of \"key\" = \"value\"")
-    chosen = url or os.environ.get(SPARK_URL_ENV) or engine.get("spark_url") or DEFAULT_SPARK_URL
-    data = os.environ.get(SPARK_DATA_ENV) or engine.get("spark_data")
-    if not isinstance(chosen, str) or not isinstance(data, (str, type(None))):
-        raise ConfigError(f"{path}: engine.spark_url and engine.spark_data must be text")
+    ``[engine] spark_url`` of the workspace's :class:`Config`, else ``local[2]``;
+    likewise $JOURNEYMAP_SPARK_DATA / ``spark_data``; ``[engine.spark_conf]`` adds
+    Spark settings."""
+    chosen = url or os.environ.get(SPARK_URL_ENV) or config.spark_url or DEFAULT_SPARK_URL
+    data = os.environ.get(SPARK_DATA_ENV) or config.spark_data
+    conf = config.spark_conf
     if not chosen.startswith(("local", "spark://", "sc://", "yarn", "k8s://")):
         raise ConfigError(f"spark url '{chosen}': expected local[N], spark://host:port, "
                           "sc://host:port (Spark Connect), yarn or k8s://...")
@@ -91,7 +80,7 @@ def connect(ws: Workspace, engine: str = "duckdb", *, spark_url: str | None = No
         return ws.store.ibis()
     if engine != "spark":
         raise ConfigError(f"unknown engine '{engine}' (expected one of {', '.join(ENGINES)})")
-    settings = spark_settings(ws, spark_url)
+    settings = spark_settings(ws.config, spark_url)
     from journeymap.engine.spark_export import export_store, register_layout
 
     if settings.data is None:

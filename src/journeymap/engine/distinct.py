@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from journeymap.engine.capabilities import capabilities
 from journeymap.engine.fetch import rows
 from journeymap.engine.journeys import CHUNK_BITS, CHUNK_MASK
 
@@ -61,7 +62,7 @@ def _bitmap_plan(table: ir.Table, by: Sequence[str], codes: ir.Column,
         backend = ibis.get_backend(table)
     except Exception:  # noqa: BLE001 — an unbound expression: the portable way
         return None
-    if backend.name != "duckdb":
+    if not capabilities(backend).bitmaps:
         return None
     local, chunk = codes & CHUNK_MASK, codes >> CHUNK_BITS
     span = rows(table.aggregate(lo=local.min(), hi=local.max(), chunks=chunk.max() + 1))[0]

@@ -14,6 +14,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from journeymap.engine.capabilities import capabilities
+
 
 def to_arrow(expr: ir.Expr) -> pa.Table:
     """The result of ``expr`` (a table, column or scalar expression) as an Arrow table."""
@@ -23,7 +25,7 @@ def to_arrow(expr: ir.Expr) -> pa.Table:
     except Exception:  # noqa: BLE001 — unbound (memtables only): the default backend
         return table.to_pyarrow()
     relation = getattr(backend, "_to_duckdb_relation", None)  # ibis's own compile + run
-    if backend.name != "duckdb" or relation is None:
+    if relation is None or not capabilities(backend).native_arrow:
         return table.to_pyarrow()
     got = relation(table).to_arrow_table()
     # DuckDB's own types (a SUM is a 128-bit decimal) cast to the expression's schema

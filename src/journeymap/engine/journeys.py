@@ -23,6 +23,7 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from journeymap.engine.capabilities import capabilities
 from journeymap.engine.fetch import rows as fetch_rows
 from journeymap.engine.fetch import scalar
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
@@ -321,7 +322,7 @@ def _presorted_windows(tagged: ir.Table, sessions: bool, chunk: int = 0) -> ir.T
 def customer_splits(con: ibis.BaseBackend, parts: int) -> list[str]:
     """Customer ids that cut ``event_log``'s stored order into ``parts`` chunks of about
     as many rows each (DuckDB only: rows are looked up by ``rowid``); ``[]`` elsewhere."""
-    if parts < 2 or con.name != "duckdb":
+    if parts < 2 or not capabilities(con).stored_order:
         return []
     n = int(scalar(con.table("event_log").count()))
     cuts = sorted({n * i // parts for i in range(1, parts)} - {0})
@@ -335,10 +336,7 @@ def customer_splits(con: ibis.BaseBackend, parts: int) -> list[str]:
 
 def duckdb_threads(con: ibis.BaseBackend) -> int:
     """DuckDB's worker threads (1 on other backends)."""
-    if con.name != "duckdb":
-        return 1
-    got = con.raw_sql("SELECT current_setting('threads')").fetchall()  # type: ignore[attr-defined]
-    return int(got[0][0])
+    return capabilities(con).threads
 
 
 def _run_start(t: ir.Table) -> ir.BooleanValue:
@@ -365,7 +363,7 @@ def materialize(con: ibis.BaseBackend, expr: ir.Table, prefix: str = "jm_journey
     branches of a chunked journey table (:func:`journey_table`'s ``splits``) run in
     parallel; each branch's stored-order windows still run on one thread, in order.
     ``catalog``: store it there (:func:`journeymap.engine.scratch.shared_scratch`)."""
-    if unordered and con.name == "duckdb":
+    if unordered and capabilities(con).unordered_writes:
         con.raw_sql("SET SESSION preserve_insertion_order = false")  # type: ignore[attr-defined]
         try:
             return create_scratch(con, expr, prefix, catalog=catalog)[1]

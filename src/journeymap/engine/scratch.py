@@ -20,6 +20,8 @@ import ibis.expr.types as ir
 import sqlglot as sg
 import sqlglot.expressions as sge
 
+from journeymap.engine.capabilities import capabilities
+
 
 def drop_statement(name: str, catalog: str | None = None) -> sge.Drop:
     """``DROP TABLE IF EXISTS name`` as a sqlglot expression (any sqlglot version)."""
@@ -51,7 +53,7 @@ def drop_scratch(con: ibis.BaseBackend, name: str, catalog: str | None = None) -
 
 
 def _create_unordered(con: ibis.BaseBackend, expr: ir.Table, prefix: str) -> tuple[str, ir.Table]:
-    if con.name != "duckdb":
+    if not capabilities(con).unordered_writes:
         return create_scratch(con, expr, prefix)
     con.raw_sql("SET SESSION preserve_insertion_order = false")  # type: ignore[attr-defined]
     try:
@@ -67,7 +69,7 @@ def shared_scratch(con: ibis.BaseBackend) -> str | None:
     """The name of an in-memory database attached to ``con``'s DuckDB database (once),
     whose tables every cursor of that database sees — for sections that run in
     parallel threads; None where there is none (another backend, a read-only store)."""
-    if con.name != "duckdb":
+    if not capabilities(con).cursors:
         return None
     try:
         con.raw_sql(f"ATTACH IF NOT EXISTS ':memory:' AS {SHARED_SCRATCH}")  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine.scratch import scratch_table as scratch_table  # opportunities imports it from here
+from journeymap.engine.capabilities import capabilities
 from journeymap.engine.journeys import customer_splits, duckdb_threads, journey_table
 from journeymap.engine.order import event_order
 from journeymap.engine.touchpoints import assign_touchpoints
@@ -36,7 +37,7 @@ def _tagged(con: ibis.BaseBackend, jmap: JourneyMap, goal_ids: list[int]) -> ir.
     On DuckDB, with a channel on every touchpoint, they come from the journey table's
     stored-order windows instead (:func:`_journey_tagged`)."""
     persona, _ = persona_customers(con, jmap)
-    if con.name == "duckdb" and all(tp.channel for tp in jmap.touchpoints):
+    if capabilities(con).stored_order and all(tp.channel for tp in jmap.touchpoints):
         return _journey_tagged(con, jmap, goal_ids, persona)
     return _events_tagged(con, jmap, goal_ids, persona)
 
