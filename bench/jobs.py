@@ -102,7 +102,7 @@ def sections(ws_dir: str, map_ref: str, out: str) -> None:
 
 def demo(ws_dir: str, customers: str) -> None:
     """The demo company's data and maps, loaded (no pages rendered)."""
-    from journeymap.data.demo import generate_demo
+    from journeymap.demo.generate import generate_demo
     from journeymap.workspace import Workspace
 
     with Workspace.create(ws_dir, name="demo") as ws:

@@ -286,7 +286,7 @@ def schema() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port of the local server.")
 def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) -> None:
     """Generate a realistic demo company, load it, and show its journey maps."""
-    from journeymap.demo_run import run_demo
+    from journeymap.demo.run import run_demo
 
     with rich_progress(err) as progress:
         result = run_demo(directory, customers=customers, seed=seed, progress=progress)

@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 from ruamel.yaml import YAML
 
-from journeymap.data.demo import DemoFiles, generate_demo
-from journeymap.data.demo_catalog import CHANNELS, END, EVENT_NAMES, START
+from journeymap.demo.generate import DemoFiles, generate_demo
+from journeymap.demo.catalog import CHANNELS, END, EVENT_NAMES, START
 from journeymap.model.document import JourneyMap, Touchpoint
 
 N = 2_000

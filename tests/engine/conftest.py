@@ -156,7 +156,7 @@ def backend(backend_name: str, request: pytest.FixtureRequest,
 @pytest.fixture(scope="session")
 def engine_demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 2,000-customer demo (events, customers, feedback), built once per session."""
-    from journeymap.data.demo import generate_demo
+    from journeymap.demo.generate import generate_demo
 
     root = tmp_path_factory.mktemp("engine-demo-2k")
     with Workspace.create(root) as ws:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from journeymap.data.demo import generate_demo
+from journeymap.demo.generate import generate_demo
 from journeymap.engine.funnels import FunnelSpec
 from journeymap.workspace import Workspace
 

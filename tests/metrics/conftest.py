@@ -49,7 +49,7 @@ def cdnow_transactions_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     root = tmp_path_factory.getbasetemp() / "metrics-demo-2k"
     if not (root / "ready").exists():
-        from journeymap.data.demo import generate_demo
+        from journeymap.demo.generate import generate_demo
 
         with Workspace.create(root) as ws:
             files = generate_demo(ws.root, customers=2000, seed=7)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from journeymap.analysis import section_names
-from journeymap.data.demo import generate_demo
+from journeymap.demo.generate import generate_demo
 from journeymap.engine import stats
 from journeymap.metrics.insight import InsightOptions, feedback_candidates, find_insight, sentiment_candidates
 from journeymap.metrics.opportunities import PERSONA, REST, Behaviour, driver_candidates

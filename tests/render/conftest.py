@@ -15,7 +15,7 @@ from journeymap.model import load_map, load_map_text
 from journeymap.model.document import JourneyMap
 from journeymap.model.templates import FUTURE_STATE, future_state, list_templates, template_text
 
-DEMO_MAPS = resources.files("journeymap.data").joinpath("demo_maps")
+DEMO_MAPS = resources.files("journeymap.demo").joinpath("maps")
 
 
 def demo_map(name: str) -> JourneyMap:
@@ -107,7 +107,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def small_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A workspace with 300 demo customers and the three demo maps."""
-    from journeymap.data.demo import generate_demo
+    from journeymap.demo.generate import generate_demo
     from journeymap.workspace import Workspace
 
     ws = Workspace.create(tmp_path_factory.mktemp("render") / "ws")

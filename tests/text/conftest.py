@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from journeymap.data.demo import generate_demo
+from journeymap.demo.generate import generate_demo
 from journeymap.data.ingest import ingest
 from journeymap.data.store import Store
 from journeymap.model import load_map

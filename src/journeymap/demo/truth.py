@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymap.data.demo_catalog import COMPANY, DAY, END, END_S, EVENT_NAMES, PARAMS, START, ENTERPRISE, SME
+from journeymap.demo.catalog import COMPANY, DAY, END, END_S, EVENT_NAMES, PARAMS, START, ENTERPRISE, SME
 
 COHORT_DAYS = 180
 PROPOSAL_COHORT_DAYS = 120

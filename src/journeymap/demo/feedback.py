@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from journeymap.data.demo_catalog import DAY, END_S, HOUR, PARAMS
-from journeymap.data.demo_core import NEVER, choice
-from journeymap.data.demo_funnel import People, Presale
-from journeymap.data.demo_postsale import COMPLETED, STALLED, Subscription
-from journeymap.data.demo_support import CHAT, PHONE, TOPICS, Tickets
-from journeymap.data.demo_text import NEG, NEU, POS, comment_pool, transcript_parts
+from journeymap.demo.catalog import DAY, END_S, HOUR, PARAMS
+from journeymap.demo.core import NEVER, choice
+from journeymap.demo.funnel import People, Presale
+from journeymap.demo.postsale import COMPLETED, STALLED, Subscription
+from journeymap.demo.support import CHAT, PHONE, TOPICS, Tickets
+from journeymap.demo.text import NEG, NEU, POS, comment_pool, transcript_parts
 
 SUPPORT_TOUCHPOINTS = ("support_ticket", "support_chat", "support_call")
 SUPPORT_EVENTS = ("support_ticket_resolved", "chat_started", "support_call_held")

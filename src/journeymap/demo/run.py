@@ -47,7 +47,7 @@ def _prepare(directory: Path) -> Workspace:
 
 def run_demo(directory: str | os.PathLike[str], *, customers: int = 50_000, seed: int = 7,
              progress: Progress | None = None) -> DemoResult:
-    from journeymap.data.demo import generate_demo
+    from journeymap.demo.generate import generate_demo
     from journeymap.render.index import render_index
     from journeymap.render.page import render_map_file
 

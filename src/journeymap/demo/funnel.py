@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from journeymap.data.demo_catalog import (
+from journeymap.demo.catalog import (
     AWARENESS_EVENTS,
     AWARENESS_WEIGHTS,
     CHANNEL_CODE,
@@ -27,7 +27,7 @@ from journeymap.data.demo_catalog import (
     START_S,
     DAY,
 )
-from journeymap.data.demo_core import NEVER, Clock, EventLog, choice, expand, json_props, lognormal_days
+from journeymap.demo.core import NEVER, Clock, EventLog, choice, expand, json_props, lognormal_days
 
 WINDOW_DAYS = (END_S - START_S) / DAY
 FIRST_TOUCH_SKEW = 1.4

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from journeymap.data.demo_catalog import DAY, HOUR, PARAMS
-from journeymap.data.demo_core import EventLog, choice, expand, id_strings, json_props
-from journeymap.data.demo_funnel import People
-from journeymap.data.demo_postsale import COMPLETED, STALLED, Subscription
+from journeymap.demo.catalog import DAY, HOUR, PARAMS
+from journeymap.demo.core import EventLog, choice, expand, id_strings, json_props
+from journeymap.demo.funnel import People
+from journeymap.demo.postsale import COMPLETED, STALLED, Subscription
 
 TOPICS = ("data_import", "billing", "integration", "export", "login", "permissions")
 ADOPTION_TOPIC_WEIGHTS = np.array([0.0, 0.22, 0.28, 0.22, 0.16, 0.12])

@@ -29,18 +29,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from journeymap.data.demo_billing import Transactions, billing
-from journeymap.data.demo_catalog import (
+from journeymap.demo.billing import Transactions, billing
+from journeymap.demo.catalog import (
     ACQUISITION, CHANNEL_CODE, CHANNELS, COUNTRIES, CURRENCIES, END_S, EVENT_NAMES, INDUSTRIES, PLANS,
     ROLES, SEGMENTS,
 )
-from journeymap.data.demo_core import NEVER, EventLog, id_strings
-from journeymap.data.demo_feedback import feedback_table, surveys, transcripts
-from journeymap.data.demo_funnel import People, Presale, make_people, presale
-from journeymap.data.demo_postsale import BILLING, Subscription, subscribe
-from journeymap.data.demo_support import support
-from journeymap.data.demo_truth import ground_truth
-from journeymap.data.demo_usage import usage
+from journeymap.demo.core import NEVER, EventLog, id_strings
+from journeymap.demo.feedback import feedback_table, surveys, transcripts
+from journeymap.demo.funnel import People, Presale, make_people, presale
+from journeymap.demo.postsale import BILLING, Subscription, subscribe
+from journeymap.demo.support import support
+from journeymap.demo.truth import ground_truth
+from journeymap.demo.usage import usage
 
 Progress = Callable[[str, int, int | None], None]
 MAP_FILES = ("sme-onboarding-churn.yaml", "enterprise-acquisition.yaml", "day-in-the-life.yaml")
@@ -148,7 +148,7 @@ def _write_jsonl(table: pa.Table, path: Path) -> None:
 def copy_maps(dest: Path) -> tuple[Path, ...]:
     """Copy the example maps shipped with the package into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    source = resources.files("journeymap.data") / "demo_maps"
+    source = resources.files("journeymap.demo") / "maps"
     out = []
     for name in MAP_FILES:
         target = dest / name

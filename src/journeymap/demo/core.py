@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymap.data.demo_catalog import (
+from journeymap.demo.catalog import (
     CHANNEL_CODE,
     DAY,
     EVENT_CODE,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from journeymap.data.demo_catalog import DAY, ENTERPRISE, PLANS
-from journeymap.data.demo_core import EventLog, choice, expand, json_props
-from journeymap.data.demo_funnel import People
-from journeymap.data.demo_postsale import COMPLETED, Subscription
+from journeymap.demo.catalog import DAY, ENTERPRISE, PLANS
+from journeymap.demo.core import EventLog, choice, expand, json_props
+from journeymap.demo.funnel import People
+from journeymap.demo.postsale import COMPLETED, Subscription
 
 SLOTS = ("morning", "afternoon", "evening")
 SLOT_WEIGHTS = np.array([[0.47, 0.41, 0.12], [0.42, 0.38, 0.20]])  # by segment

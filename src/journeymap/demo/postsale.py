@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from journeymap.data.demo_catalog import CHANNEL_CODE, DAY, END_S, ENTERPRISE, PARAMS, PLANS, SME
-from journeymap.data.demo_core import NEVER, EventLog, choice, expand, json_props, lognormal_days
-from journeymap.data.demo_funnel import People, Presale
+from journeymap.demo.catalog import CHANNEL_CODE, DAY, END_S, ENTERPRISE, PARAMS, PLANS, SME
+from journeymap.demo.core import NEVER, EventLog, choice, expand, json_props, lognormal_days
+from journeymap.demo.funnel import People, Presale
 
 # onboarding outcome per account
 NOT_CUSTOMER, NEVER_STARTED, STALLED, COMPLETED = 0, 1, 2, 3

@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymap.data.demo_catalog import CURRENCIES, DAY, END_S, ENTERPRISE, HOUR, PRICES
-from journeymap.data.demo_core import NEVER, EventLog, expand, id_strings, json_props
-from journeymap.data.demo_funnel import People, Presale
-from journeymap.data.demo_postsale import Subscription
+from journeymap.demo.catalog import CURRENCIES, DAY, END_S, ENTERPRISE, HOUR, PRICES
+from journeymap.demo.core import NEVER, EventLog, expand, id_strings, json_props
+from journeymap.demo.funnel import People, Presale
+from journeymap.demo.postsale import Subscription
 
 MONTH = int(30.44 * DAY)
 ANNUAL_MONTHS_CHARGED = 10  # two months free on annual billing
