@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from journeymap.analysis import FAST_SKIPS, full_analysis, persona_attribute, section_names
 from journeymap.cli import main
 from journeymap.errors import JourneymapError
-from journeymap.render.analysis import map_analysis
+from journeymap.analysis import page_analysis
 from journeymap.workspace import Workspace
 from tests.metrics.tiny import MAP as TINY_MAP
 
@@ -86,7 +86,7 @@ def test_progress_per_section(ws: Workspace) -> None:
 
 
 def test_page_uses_the_same_numbers(ws: Workspace, full: dict[str, Any]) -> None:
-    page = map_analysis(ws.store.ibis(), ws.load_map("shop"), store=ws.store)
+    page = page_analysis(ws.store.ibis(), ws.load_map("shop"), store=ws.store)
     for key in ("stages", "feedback", "pain_points", "emotion", "themes"):
         assert page[key] == full[key]
     assert "clv" not in page

@@ -223,3 +223,14 @@ def settle(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [settle(v) for v in value]
     return value
+
+
+#: What a map page does not show and takes longest to compute.
+PAGE_SKIPS = ("clv", "clusters", "cohorts")
+
+
+def page_analysis(con: ibis.BaseBackend, jmap: JourneyMap, *, store: Any = None) -> dict[str, Any]:
+    """The analysis dict a map page renders: :func:`full_analysis` without the sections
+    a page does not show (:data:`PAGE_SKIPS`)."""
+    wanted = [s for s in section_names() if s not in PAGE_SKIPS]
+    return full_analysis(con, jmap, store=store, sections=wanted)

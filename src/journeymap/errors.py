@@ -25,6 +25,10 @@ class StoreError(JourneymapError):
     """The embedded store cannot be opened or written (e.g. locked by another process)."""
 
 
+class EngineError(JourneymapError):
+    """The analysis engine cannot be reached or is not installed."""
+
+
 @dataclass(frozen=True)
 class MapIssue:
     """One problem in a map document: where it is and what is wrong."""

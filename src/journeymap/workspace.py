@@ -1,11 +1,14 @@
 """A workspace is a folder: journeymap.toml, maps/*.yaml, the store, reports/.
 
-:class:`Workspace` is the one entry point of the Python API::
+:class:`Workspace` is the service layer: the one entry point of the Python API, and
+the only thing the CLI (and the app) call — open, maps (load, save, new, discover,
+validate), ingest, status, analyse, segments, CLV, render::
 
     from journeymap.workspace import Workspace
     ws = Workspace.open("demo-workspace")
     ws.ingest("events", ["exports/events.csv"])
     print(ws.status())
+    ws.render("sme-onboarding-churn", Path("sme.pdf"))
 """
 
 from __future__ import annotations
@@ -25,9 +28,14 @@ from journeymap.data.contracts import KINDS, SourceConfig
 from journeymap.errors import ConfigError, JourneymapError, MapIssue, WorkspaceError
 
 if TYPE_CHECKING:
+    import ibis
+    from playwright.sync_api import Browser
+
     from journeymap.data.ingest import IngestReport
     from journeymap.data.read_transcripts import TranscriptMeta
     from journeymap.data.store import Store
+    from journeymap.engine.discover import Discovery
+    from journeymap.metrics.clv import ClvOptions
     from journeymap.model.document import JourneyMap
     from journeymap.progress import Progress
 
@@ -139,6 +147,45 @@ class Workspace:
         files = [self.resolve_map(p) for p in paths] if paths else self.map_paths()
         return validate_paths(files)
 
+    def map_target(self, path: str | os.PathLike[str]) -> Path:
+        """Where a new map file goes: ``path`` if absolute, else relative to the workspace."""
+        target = Path(path)
+        return target if target.is_absolute() else self.root / target
+
+    def save_map_text(self, path: str | os.PathLike[str], text: str, *, overwrite: bool = False) -> Path:
+        """Write a map document (YAML text, written as given so comments stay) to ``path``."""
+        target = _writable(self.map_target(path), overwrite)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def new_map(self, name: str, template: str, *, from_map: str | None = None,
+                title: str | None = None, overwrite: bool = False) -> Path:
+        """``maps/NAME.yaml`` from a template (``future-state`` needs ``from_map``, the
+        current-state map it improves)."""
+        from journeymap.model.templates import FUTURE_STATE, future_state, slug, template_text
+
+        if template == FUTURE_STATE:
+            if not from_map:
+                raise JourneymapError("--template future-state needs --from MAP (the current-state map it improves)")
+            text = future_state(self.load_map(from_map), name, title)
+        else:
+            if from_map:
+                raise JourneymapError("--from is only for --template future-state")
+            text = template_text(template, name, title)
+        return self.save_map_text(self.maps_dir / f"{slug(name)}.yaml", text, overwrite=overwrite)
+
+    def discover(self, path: str | os.PathLike[str], *, overwrite: bool = False,
+                 progress: Progress | None = None, **options: Any) -> tuple[Path, Discovery]:
+        """Draft a map from the events into ``path`` (the options of
+        :func:`journeymap.engine.discover.discover`; the map id defaults to the file name)."""
+        from journeymap.engine.discover import discover
+
+        target = _writable(self.map_target(path), overwrite)
+        options["map_id"] = options.get("map_id") or target.stem
+        found = discover(self.store.ibis(), progress=progress, **options)
+        return self.save_map_text(target, found.yaml, overwrite=True), found
+
     # -- data -----------------------------------------------------------------
     def source_settings(
         self,
@@ -192,15 +239,97 @@ class Workspace:
         return ingest(self.store, kind, [Path(f) for f in files], fmt=source.format, source=source,
                       progress=progress, transcript=transcript)
 
-    def analyze(self, jmap: JourneyMap | str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
+    def connect(self, engine: str = "duckdb", *, spark_url: str | None = None,
+                progress: Progress | None = None) -> ibis.BaseBackend:
+        """An Ibis backend on this workspace's data: ``duckdb`` (the store) or ``spark``
+        (``[engine]`` settings of journeymap.toml; docs/spark.md)."""
+        from journeymap.engine.backend import SPARK_DIR, connect
+
+        return connect(self.store, self.config, engine, spark_dir=self.root / SPARK_DIR,
+                       spark_url=spark_url, progress=progress)
+
+    def _map(self, jmap: JourneyMap | str | os.PathLike[str]) -> JourneyMap:
+        return self.load_map(jmap) if isinstance(jmap, (str, os.PathLike)) else jmap
+
+    def analyze(self, jmap: JourneyMap | str | os.PathLike[str], *, engine: str = "duckdb",
+                progress: Progress | None = None, **kwargs: Any) -> dict[str, Any]:
         """Analyse a map (object, path or id) on this workspace's data: every section of
         ``analyze --json``; the keyword arguments are those of
         :func:`journeymap.analysis.full_analysis` (and of ``analyze_map``)."""
         from journeymap.analysis import full_analysis
 
-        the_map = self.load_map(jmap) if isinstance(jmap, (str, os.PathLike)) else jmap
-        return full_analysis(kwargs.pop("con", None) or self.store.ibis(), the_map, store=self.store, **kwargs)
+        con = kwargs.pop("con", None) or self.connect(engine, progress=progress)
+        return full_analysis(con, self._map(jmap), store=self.store, progress=progress, **kwargs)
+
+    def page_analysis(self, ref: str | os.PathLike[str]) -> tuple[JourneyMap, dict[str, Any], str]:
+        """A map, the analysis its page shows and its path relative to the workspace."""
+        from journeymap.analysis import page_analysis
+
+        path = self.resolve_map(ref)
+        jmap = self.load_map(path)
+        analysis = page_analysis(self.store.ibis(), jmap, store=self.store)
+        try:
+            source = str(path.relative_to(self.root))
+        except ValueError:
+            source = str(path)
+        return jmap, analysis, source
+
+    def segments(self, jmap: JourneyMap | str | os.PathLike[str], **options: Any) -> dict[str, Any]:
+        """Metrics per segment with tests (:func:`journeymap.reports.segments_report`)."""
+        from journeymap.reports import segments_report
+
+        return segments_report(self.store.ibis(), self._map(jmap), **options)
+
+    def clv(self, options: ClvOptions, *, by: str | None = None,
+            progress: Progress | None = None) -> dict[str, Any]:
+        """CLV of this workspace's transactions, per ``by`` and per persona of every map
+        (:func:`journeymap.reports.clv_report`)."""
+        from journeymap.reports import clv_report
+
+        maps = [self.load_map(p) for p in self.map_paths()]
+        return clv_report(self.store.ibis(), options, by=by, maps=maps, progress=progress)
+
+    # -- rendering ------------------------------------------------------------
+    def render(self, ref: str | os.PathLike[str], out: Path, *,
+               compare: str | os.PathLike[str] | None = None, browser: Browser | None = None) -> Path:
+        """Render a map with its data to ``out``; the format comes from the extension.
+
+        A future-state map is drawn against the current-state map it ``improves`` when the
+        workspace has it; ``compare`` names another map to show side by side.
+        """
+        from journeymap.model.document import MapType
+        from journeymap.render.exports import export, suffix_of
+        from journeymap.render.view import build_view
+
+        suffix = suffix_of(out)
+        jmap, analysis, source = self.page_analysis(ref)
+        other = build_view(*self.page_analysis(compare)[:2]) if compare is not None else None
+        current = None
+        if jmap.type == MapType.future_state and jmap.improves and suffix in (".html", ".png", ".pdf", ".svg"):
+            try:
+                current = build_view(*self.page_analysis(jmap.improves)[:2])
+            except JourneymapError:
+                current = None  # the current-state map is not in this workspace: draw the future alone
+        return export(jmap, analysis, out, source=source, compare=other, current=current, browser=browser)
+
+    def render_many(self, ref: str | os.PathLike[str], outs: Sequence[Path]) -> list[Path]:
+        """Several formats of one map, analysing once and starting Chromium at most once."""
+        from journeymap.render.exports import export, suffix_of
+
+        jmap, analysis, source = self.page_analysis(ref)
+        if not any(suffix_of(o) in (".png", ".pdf") for o in outs):
+            return [export(jmap, analysis, o, source=source) for o in outs]
+        from journeymap.render.browser import chromium
+
+        with chromium() as browser:
+            return [export(jmap, analysis, o, source=source, browser=browser) for o in outs]
 
     def status(self) -> dict[str, Any]:
         return {"workspace": str(self.root), "name": self.config.name,
                 "maps": [p.name for p in self.map_paths()], **self.store.status()}
+
+
+def _writable(target: Path, overwrite: bool) -> Path:
+    if target.exists() and not overwrite:
+        raise JourneymapError(f"{target}: exists; use --force to overwrite it, or choose another name")
+    return target

@@ -11,7 +11,6 @@ import pytest
 
 from journeymap.engine.backend import (
     SPARK_URL_ENV,
-    connect,
     describe,
     spark_settings,
 )
@@ -33,14 +32,14 @@ def ws(tmp_path: Path) -> Workspace:
 
 
 def test_duckdb_is_the_store(ws: Workspace) -> None:
-    con = connect(ws)
+    con = ws.connect()
     assert describe(con)["engine"] == "duckdb"
     assert con.table("event_log").count().to_pyarrow().as_py() == 2
 
 
 def test_unknown_engine_is_one_line(ws: Workspace) -> None:
     with pytest.raises(ConfigError, match="unknown engine 'flink'"):
-        connect(ws, "flink")
+        ws.connect("flink")
 
 
 def test_spark_url_precedence(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:

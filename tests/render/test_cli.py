@@ -11,7 +11,7 @@ from journeymap.cli import main
 from journeymap.engine.analyze import analyze_map
 from journeymap.model import load_map
 from journeymap.model.templates import list_templates
-from journeymap.render.analysis import map_analysis
+from journeymap.analysis import page_analysis
 from journeymap.render.exports import export
 
 
@@ -35,7 +35,7 @@ def test_render_picks_the_format_from_the_extension(small_ws: Any, tmp_path: Pat
 
 def test_workspace_maps_export_with_their_data(small_ws: Any, browser: Any, tmp_path: Path) -> None:
     jmap = small_ws.load_map("day-in-the-life")
-    analysis = map_analysis(small_ws.store.ibis(), jmap, store=small_ws.store)
+    analysis = page_analysis(small_ws.store.ibis(), jmap, store=small_ws.store)
     assert analysis["stages"] and "feedback" in analysis
     for suffix in (".html", ".png", ".pdf", ".svg", ".md", ".csv", ".xlsx", ".pptx", ".mmd", ".json"):
         out = export(jmap, analysis, tmp_path / f"day{suffix}", browser=browser)

@@ -74,7 +74,6 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
             sections: str | None, fast: bool, json_out: Path | None) -> None:
     """Analyse MAP on the workspace's data: stage funnel, transitions, paths, funnel,
     feedback, attribution, CLV, goal, emotion, themes, pain points and opportunities."""
-    from journeymap.analysis import full_analysis
     from journeymap.engine.funnels import FunnelSpec
     from journeymap.engine.journeys import JourneyOptions
 
@@ -88,10 +87,8 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
     with open_workspace(workspace) as ws:
         jmap = ws.load_map(map_ref)
         with rich_progress(err) as progress:
-            from journeymap.engine.backend import connect
-
-            result = full_analysis(
-                connect(ws, engine, progress=progress), jmap, store=ws.store, segment=segment,
+            result = ws.analyze(
+                jmap, engine=engine, segment=segment,
                 since=_date(since, "--since"), until=_date(until, "--until"),
                 persona=not all_customers, by=by, funnel_spec=spec,
                 options=JourneyOptions(unit="session" if per_session else "customer"),

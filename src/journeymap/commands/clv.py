@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from journeymap.cli_progress import rich_progress
 from journeymap.commands.common import err, open_workspace, out, workspace_option, write_json
@@ -34,10 +35,8 @@ from journeymap.errors import JourneymapError
 def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.datetime | None, time_unit: str,
         model: str, horizon_months: int, discount_rate: float, by: str | None, json_out: Path | None) -> None:
     """Customer lifetime value: fitted models, log-likelihood and CLV summary."""
-    from journeymap.data.ingest import ingest
-    from journeymap.data.store import Store
-    from journeymap.engine.persona import customer_attributes
-    from journeymap.metrics.clv import ClvOptions, customer_clv, result_json
+    from journeymap.metrics.clv import ClvOptions
+    from journeymap.reports import clv_of_file
 
     options = ClvOptions(time_unit=time_unit,  # type: ignore[arg-type]
                          observation_end=observation_end.date() if observation_end else None,
@@ -45,24 +44,12 @@ def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.dat
                          model=model)  # type: ignore[arg-type]
     with rich_progress(err) as progress:
         if transactions_file is not None:
-            if not transactions_file.is_file():
-                raise JourneymapError(f"{transactions_file}: no such file")
             if by:
                 raise JourneymapError("--by needs a workspace's customers, not --transactions")
-            with Store.memory() as store:
-                ingest(store, "transactions", [transactions_file], progress=progress)
-                con = store.ibis()
-                result = customer_clv(con, options, progress=progress)
-                data = result_json(con, result)
+            data = clv_of_file(transactions_file, options, progress=progress)
         else:
             with open_workspace(workspace) as ws:
-                con = ws.store.ibis()
-                if by and by not in (customer_attributes(con) or ()):
-                    known = ", ".join(customer_attributes(con) or ()) or "none"
-                    raise JourneymapError(f"--by {by}: no such customer attribute (known: {known})")
-                maps = [ws.load_map(p) for p in ws.map_paths()]
-                result = customer_clv(con, options, progress=progress)
-                data = result_json(con, result, segment_by=by, maps=maps)
+                data = ws.clv(options, by=by, progress=progress)
     if json_out is not None and write_json(data, json_out):
         return
     _print(data)
@@ -71,8 +58,9 @@ def clv(workspace: Path, transactions_file: Path | None, observation_end: dt.dat
 
 
 def _print(data: dict[str, Any]) -> None:
-    out.print(f"[bold]CLV[/] — time unit {data['time_unit']}, observation end {data['observation_end']}, "
-              f"horizon {data['horizon_months']} months, discount {data['discount_rate_annual']:.0%} a year")
+    out.print(Text.assemble(("CLV", "bold"), f" — time unit {data['time_unit']}, observation end "
+                            f"{data['observation_end']}, horizon {data['horizon_months']} months, "
+                            f"discount {data['discount_rate_annual']:.0%} a year"))
     fits = Table("model", "parameters", "log-likelihood", "customers", "converged")
     for name, f in data["models"].items():
         params = ", ".join(f"{k} = {v:.4g}" for k, v in f["params"].items())

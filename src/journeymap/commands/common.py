@@ -42,3 +42,15 @@ def write_json(data: Any, target: Path) -> bool:
         return True
     target.write_text(text + "\n", encoding="utf-8")
     return False
+
+
+def parse_mappings(values: tuple[str, ...], option: str = "--map-column",
+                    expected: str = "THEIR_NAME=OUR_NAME", *, last: bool = False) -> dict[str, str]:
+    """``A=B`` pairs; ``last``: split at the last ``=`` (a question's text may hold one)."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        their, sep, ours = value.rpartition("=") if last else value.partition("=")
+        if not sep or not their.strip() or not ours.strip():
+            raise click.BadParameter(f"'{value}': expected {expected}", param_hint=option)
+        mapping[their.strip()] = ours.strip()
+    return mapping

@@ -8,7 +8,6 @@ import click
 
 from journeymap.cli_progress import rich_progress
 from journeymap.commands.common import err, open_workspace, out, workspace_option
-from journeymap.errors import JourneymapError
 
 
 @click.command()
@@ -28,20 +27,10 @@ from journeymap.errors import JourneymapError
 def discover(workspace: Path, out_path: Path, min_share: float, min_customers: int, stages: int | None,
              method: str, map_id: str | None, force: bool) -> None:
     """Draft a journey map from the events: one touchpoint per frequent event, in stages."""
-    from journeymap.engine.discover import discover as run
-
-    ws = open_workspace(workspace)
-    try:
-        target = out_path if out_path.is_absolute() else ws.root / out_path
-        if target.exists() and not force:
-            raise JourneymapError(f"{target}: exists; use --force to overwrite it")
-        with rich_progress(err) as progress:
-            found = run(ws.store.ibis(), min_share=min_share, min_customers=min_customers, stages=stages,
-                        method=method, map_id=map_id or target.stem, progress=progress)  # type: ignore[arg-type]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(found.yaml, encoding="utf-8")
-    finally:
-        ws.close()
+    with open_workspace(workspace) as ws, rich_progress(err) as progress:
+        target, found = ws.discover(out_path, overwrite=force, min_share=min_share,
+                                    min_customers=min_customers, stages=stages, method=method,
+                                    map_id=map_id, progress=progress)
     left = f"; {len(found.dropped)} rarer events left out (listed in the file)" if found.dropped else ""
     out.print(f"wrote {target}: {len(found.kept)} touchpoints in {len(found.stages)} stages "
               f"from {found.events:,} events of {found.customers:,} customers{left}")

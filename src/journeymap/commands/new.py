@@ -22,7 +22,7 @@ from journeymap.errors import JourneymapError
 def new(name: str | None, template: str | None, from_map: str | None, title: str | None,
         list_only: bool, force: bool, workspace: Path) -> None:
     """Create maps/NAME.yaml from a template (comments explain each lane and rule)."""
-    from journeymap.model.templates import FUTURE_STATE, future_state, list_templates, slug, template_text
+    from journeymap.model.templates import list_templates, slug
 
     if list_only:
         for t in list_templates():
@@ -30,20 +30,8 @@ def new(name: str | None, template: str | None, from_map: str | None, title: str
         return
     if not name or not template:
         raise JourneymapError("give a NAME and --template T (journeymap new --list shows the templates)")
-    ws = open_workspace(workspace)
-    if template == FUTURE_STATE:
-        if not from_map:
-            raise JourneymapError("--template future-state needs --from MAP (the current-state map it improves)")
-        text = future_state(ws.load_map(from_map), name, title)
-    else:
-        if from_map:
-            raise JourneymapError("--from is only for --template future-state")
-        text = template_text(template, name, title)
-    path = ws.maps_dir / f"{slug(name)}.yaml"
-    if path.exists() and not force:
-        raise JourneymapError(f"{path}: exists; choose another NAME or pass --force")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    with open_workspace(workspace) as ws:
+        path = ws.new_map(name, template, from_map=from_map, title=title, overwrite=force)
     out.print(f"wrote {path}")
     out.print(f"Next: edit it, then journeymap validate {path.name} -w {workspace} && "
               f"journeymap render {slug(name)} -w {workspace} --out {slug(name)}.html")

@@ -96,55 +96,32 @@ def segments(map_ref: str, workspace: Path, by_column: str | None, rules: tuple[
              inactivity_days: float | None, eligible: tuple[str, ...], exclude: tuple[str, ...],
              retention: str | None, all_customers: bool, json_path: Path | None) -> None:
     """Compare metrics across segments of MAP's customers, with p-values (BH and Holm)."""
-    from journeymap.engine.churn import ChurnDefinition, churn_section
-    from journeymap.engine.clusters import cluster_table, fit_clusters
-    from journeymap.engine.cohorts import cohort_retention
-    from journeymap.engine.coverage import persona_events
-    from journeymap.engine.segments import By, default_metrics, parse_segment, segment_comparison
-    from journeymap.errors import JourneymapError
-
-    chosen = [x for x in (by_column, rules, cluster_k is not None) if x]
-    if len(chosen) != 1:
-        raise JourneymapError("give one of --by COLUMN, --rule NAME=RULE (repeatable) or --clusters [K]")
-    ws = open_workspace(workspace)
-    try:
-        jmap = ws.load_map(map_ref)
-        con = ws.store.ibis()
-        events = con.table("event_log") if all_customers else persona_events(con, jmap)[0]
-        report: dict[str, Any] = {"map": {"id": jmap.id, "title": jmap.title}}
-        by: By
-        if cluster_k is not None:
-            fitted = fit_clusters(con, cluster_k or None, jmap=jmap, events=events)
-            report["clusters"] = fitted.summaries
-            for c in fitted.summaries:
-                out.print(Text.assemble((str(c["cluster"]), "bold"),
-                                        f" ({c['customers']:,} customers, {c['share']:.0%}): "
-                                        f"{c['description']}"))
-            by = cluster_table(fitted)
-        else:
-            by = by_column if by_column else [parse_segment(r) for r in rules]
-        churning = churn_event is not None or inactivity_days is not None
-        definition = ChurnDefinition(churn_event, inactivity_days, eligible) if churning else None
-        wanted = list(metrics) or default_metrics(con, jmap) + (["churn"] if churning else [])
-        rows = segment_comparison(con, jmap, by, wanted, churn=definition, events=events)
-        report["segments"] = rows
-        out.print(comparison_table(rows, f"{jmap.title} — segments (* = significant after Benjamini–Hochberg, 5 %)"))
-        if definition is not None:
-            section = churn_section(con, jmap, inactivity_days=inactivity_days, churn_event=churn_event,
-                                    eligible_events=eligible, events=events, exclude_events=exclude)
-            report["churn"] = section
-            out.print(f"\n{section['definition']['text']}: {section['churned']:,} of "  # type: ignore[index]
-                      f"{section['customers']:,} customers ({_value('', 'proportion', section['churn_rate'])})")
-            out.print(churn_table(section["by_stage_exit"], "Churn by the last touchpoint in each stage",  # type: ignore[arg-type]
-                                  ["stage", "touchpoint"]))
-            out.print(churn_table(section["by_last_touchpoint"], "Churn by last touchpoint before churning",  # type: ignore[arg-type]
-                                  ["touchpoint"]))
-        if retention:
-            result = cohort_retention(con, period=retention, events=events)  # type: ignore[arg-type]
-            report["retention"] = result
-            out.print(retention_table(result))
-    finally:
-        ws.close()
+    with open_workspace(workspace) as ws:
+        report = ws.segments(map_ref, by=by_column, rules=rules, clusters=cluster_k, metrics=metrics,
+                             churn_event=churn_event, inactivity_days=inactivity_days,
+                             eligible=eligible, exclude=exclude, retention=retention,
+                             all_customers=all_customers)
+    print_report(report)
     if json_path is not None:
         if not write_json(report, json_path):
             out.print(f"wrote {json_path}")
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The segments report as terminal tables: clusters, comparison, churn, retention."""
+    for c in report.get("clusters") or []:
+        out.print(Text.assemble((str(c["cluster"]), "bold"),
+                                f" ({c['customers']:,} customers, {c['share']:.0%}): {c['description']}"))
+    title = report["map"]["title"]
+    out.print(comparison_table(report["segments"],
+                               f"{title} — segments (* = significant after Benjamini–Hochberg, 5 %)"))
+    section = report.get("churn")
+    if section is not None:
+        out.print(f"\n{section['definition']['text']}: {section['churned']:,} of "
+                  f"{section['customers']:,} customers ({_value('', 'proportion', section['churn_rate'])})")
+        out.print(churn_table(section["by_stage_exit"], "Churn by the last touchpoint in each stage",
+                              ["stage", "touchpoint"]))
+        out.print(churn_table(section["by_last_touchpoint"], "Churn by last touchpoint before churning",
+                              ["touchpoint"]))
+    if report.get("retention"):
+        out.print(retention_table(report["retention"]))

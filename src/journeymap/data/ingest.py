@@ -23,7 +23,8 @@ from journeymap.data.ingest_customers import ingest_customers_file
 from journeymap.data.ingest_sql import Checks, add_type_checks, create_reasons, empty_text, \
     json_type_sql, quarantine_bad, quarantine_rejects, scalar
 from journeymap.data.read_transcripts import TranscriptMeta
-from journeymap.data.readers import SEGMENT_CALLS, Staged, column_names, json_path, read_file
+from journeymap.data.readers import SEGMENT_CALLS, column_names, json_path, read_file
+from journeymap.data.staged import Staged
 from journeymap.data.surveys import prepare
 from journeymap.data.store import EVENT_LOG_COLUMNS, EVENT_ORDER, SEQ_BITS, Store, quote_ident
 from journeymap.data.timestamps import infer_day_first, timestamp_sql

@@ -20,7 +20,7 @@ from journeymap.data.contracts import ID_MAX, SourceConfig, attribute_name, extr
     resolve_columns
 from journeymap.data.ingest_sql import Checks, add_type_checks, empty_text, json_type_sql, \
     quarantine_bad, scalar
-from journeymap.data.readers import Staged
+from journeymap.data.staged import Staged
 from journeymap.data.store import quote_ident
 from journeymap.errors import IngestError
 

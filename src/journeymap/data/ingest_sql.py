@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from journeymap.data.readers import Staged
+from journeymap.data.staged import Staged
 from journeymap.data.store import quote_ident
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from journeymap.data.readers import Staged
+from journeymap.data.staged import Staged
 from journeymap.data.store import quote_ident
 from journeymap.errors import IngestError
 

@@ -22,7 +22,6 @@ quarantine an object or a list where a single value belongs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import duckdb
 
 from journeymap.data.long_lines import MAX_LINE_BYTES, LongLine, long_line_reason, \
     without_long_lines
+from journeymap.data.staged import Staged
 from journeymap.data.store import quote_ident
 from journeymap.errors import IngestError
 
@@ -40,34 +40,6 @@ _EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv",
 SEGMENT_TYPES = ("track", "page", "screen", "identify")  # the calls ingest loads
 SEGMENT_CALLS = SEGMENT_TYPES + ("group", "alias")  # every call type of the spec
 _RESERVED = ("_row", "_file", "_raw", "_k")  # staging's own columns
-
-
-@dataclass
-class Staged:
-    """A file read into staging: table names, its source columns, notes for the report."""
-
-    file: str
-    table: str
-    rejects: str
-    columns: list[str]
-    fmt: str
-    notes: list[str] = field(default_factory=list)
-    #: JSON sources: column -> the JSON paths in ``_raw`` its value comes from, first
-    #: present wins (ingest quarantines an object or a list where a value belongs)
-    json_paths: dict[str, list[str]] = field(default_factory=dict)
-    #: survey exports (``surveys.prepare``): columns added by reshaping that are not
-    #: part of the raw record, source columns not to map (the question columns), default
-    #: mappings of a recognised layout, its time zone, and the question of each ``_q``
-    derived: list[str] = field(default_factory=list)
-    hidden: set[str] = field(default_factory=set)
-    mapping: dict[str, str] = field(default_factory=dict)
-    timezone: str | None = None
-    questions: list[str] = field(default_factory=list)
-
-    def mappable(self) -> list[str]:
-        """The columns matched to the contract: the source's, less the hidden, plus the
-        derived."""
-        return [c for c in self.columns if c not in self.hidden] + self.derived
 
 
 def detect_format(path: Path, fmt: str | None) -> str:

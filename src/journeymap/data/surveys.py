@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import duckdb
 
 from journeymap.data.contracts import SourceConfig, normalise, resolve_columns
-from journeymap.data.readers import Staged
+from journeymap.data.staged import Staged
 from journeymap.data.store import quote_ident
 from journeymap.errors import IngestError
 

@@ -49,7 +49,6 @@ def run_demo(directory: str | os.PathLike[str], *, customers: int = 50_000, seed
              progress: Progress | None = None) -> DemoResult:
     from journeymap.demo.generate import generate_demo
     from journeymap.render.index import render_index
-    from journeymap.render.page import render_map_file
 
     ws = _prepare(Path(directory))
     with ws:
@@ -65,7 +64,7 @@ def run_demo(directory: str | os.PathLike[str], *, customers: int = 50_000, seed
         entries = []
         for i, map_path in enumerate(result.maps):
             jmap = ws.load_map(map_path)
-            page = render_map_file(ws, map_path, ws.reports_dir / f"{jmap.id}.html")
+            page = ws.render(map_path, ws.reports_dir / f"{jmap.id}.html")
             result.pages.append(page)
             entries.append((jmap, page))
             if progress:

@@ -4,7 +4,7 @@ Every analysis is an Ibis expression over the store's tables (``event_log``,
 ``event_names``, ``events``, ``customers``, ``feedback``, ``transactions``,
 ``transcripts``), so it runs unchanged on whichever backend :func:`connect` returns::
 
-    con = connect(ws, "spark")          # local[2], or [engine] spark_url, or the env var
+    con = ws.connect("spark")   # Workspace.connect -> connect(store, config, "spark", spark_dir=...)
     analyze_map(con, jmap)
 
 Spark reads the store through a Parquet layout (:mod:`journeymap.engine.spark_export`)
@@ -24,23 +24,19 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from journeymap.config import Config
-from journeymap.errors import ConfigError, JourneymapError
+from journeymap.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from journeymap.data.store import Store
     from journeymap.progress import Progress
-    from journeymap.workspace import Workspace
 
 ENGINES = ("duckdb", "spark")
 SPARK_URL_ENV = "JOURNEYMAP_SPARK_URL"
 SPARK_DATA_ENV = "JOURNEYMAP_SPARK_DATA"
 DEFAULT_SPARK_URL = "local[2]"
 SPARK_DIR = ".journeymap-spark"
-
-
-class EngineError(JourneymapError):
-    """The analysis engine cannot be reached or is not installed."""
 
 
 @dataclass(frozen=True)
@@ -72,20 +68,23 @@ def spark_settings(config: Config, url: str | None = None) -> SparkSettings:
     return SparkSettings(chosen, data, tuple((str(k), str(v)) for k, v in conf.items()))
 
 
-def connect(ws: Workspace, engine: str = "duckdb", *, spark_url: str | None = None,
-            progress: Progress | None = None) -> ibis.BaseBackend:
-    """An Ibis backend with the workspace's tables: ``duckdb`` (the store itself) or
-    ``spark`` (the store exported to Parquet and registered as Spark tables)."""
+def connect(store: Store, config: Config, engine: str = "duckdb", *, spark_dir: Path | None = None,
+            spark_url: str | None = None, progress: Progress | None = None) -> ibis.BaseBackend:
+    """An Ibis backend on ``store``'s tables: ``duckdb`` (the store itself) or ``spark``
+    (the store exported to Parquet under ``spark_dir`` and registered as Spark tables,
+    or the layout at ``[engine] spark_data``), with the engine settings of ``config``."""
     if engine == "duckdb":
-        return ws.store.ibis()
+        return store.ibis()
     if engine != "spark":
         raise ConfigError(f"unknown engine '{engine}' (expected one of {', '.join(ENGINES)})")
-    settings = spark_settings(ws.config, spark_url)
+    settings = spark_settings(config, spark_url)
     from journeymap.engine.spark_export import export_store, register_layout
 
     if settings.data is None:
-        root = export_store(ws.store, ws.root / SPARK_DIR, progress=progress)
-        location = str(root)
+        if spark_dir is None:
+            raise ConfigError("the spark engine needs a folder for the store's Parquet export "
+                              "(spark_dir) or [engine] spark_data")
+        location = str(export_store(store, spark_dir, progress=progress))
     else:
         location = settings.data
     session = spark_session(settings.url, conf=dict(settings.conf))

@@ -24,80 +24,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import asdict
 
 import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine import stats
+from journeymap.engine.churn_flags import ChurnDefinition, churn_flags, event_ids
 from journeymap.engine.coverage import persona_events
-from journeymap.engine.features import event_names, journey_base
+from journeymap.engine.features import event_names
 from journeymap.engine.order import event_order
 from journeymap.engine.scratch import scratch_table
+from journeymap.engine.segments import By, segment_comparison
 from journeymap.engine.touchpoints import assign_touchpoints
-from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
 
-if TYPE_CHECKING:
-    from journeymap.engine.segments import By
-
-DEFAULT_INACTIVITY_DAYS = 90.0
-
-
-@dataclass(frozen=True)
-class ChurnDefinition:
-    """When a customer counts as churned (see the module docstring)."""
-
-    churn_event: str | None = None
-    inactivity_days: float | None = None
-    eligible_events: tuple[str, ...] = field(default_factory=tuple)
-    as_of: dt.datetime | None = None
-
-    @property
-    def days(self) -> float:
-        return self.inactivity_days if self.inactivity_days is not None else DEFAULT_INACTIVITY_DAYS
-
-    def describe(self) -> str:
-        who = f" among customers who did {' or '.join(self.eligible_events)}" if self.eligible_events else ""
-        if self.churn_event:
-            return f"churned = did {self.churn_event}{who}"
-        return f"churned = no event in the last {self.days:g} days of the data{who}"
-
-
-def _ids(names: dict[int, str], wanted: Sequence[str]) -> list[int]:
-    by_name = {n: i for i, n in names.items()}
-    for name in wanted:
-        if name not in by_name:
-            raise JourneymapError(f"event '{name}' does not occur in the data")
-    return [by_name[n] for n in wanted]
-
-
-def churn_flags(con: ibis.BaseBackend, events: ir.Table, definition: ChurnDefinition) -> ir.Table:
-    """customer_id, churned (bool), churn_time (null when not churned) for every
-    customer at risk under ``definition``."""
-    names = event_names(con)
-    if definition.as_of is not None:
-        events = events.filter(events.timestamp <= ibis.literal(definition.as_of))
-    base = journey_base(events)
-    if definition.eligible_events:
-        ids = _ids(names, definition.eligible_events)
-        if definition.churn_event:
-            ids += _ids(names, [definition.churn_event])
-        at_risk = events.filter(events.event_id.isin(ids)).select("customer_id").distinct()
-        base = base.semi_join(at_risk, "customer_id")
-    if definition.churn_event:
-        churn_id = _ids(names, [definition.churn_event])[0]
-        hits = events.filter(events.event_id == churn_id)
-        first = hits.group_by("customer_id").aggregate(churn_time=hits.timestamp.min())
-        t = base.left_join(first, "customer_id").drop("customer_id_right")
-        return t.select("customer_id", churned=t.churn_time.notnull(), churn_time=t.churn_time)
-    as_of = ibis.literal(definition.as_of) if definition.as_of is not None else events.timestamp.max().as_scalar()
-    cutoff = as_of - ibis.interval(seconds=int(definition.days * 86_400))
-    judged = base.filter(base.first_seen <= cutoff)
-    churned = judged.last_seen < cutoff
-    return judged.select("customer_id", churned=churned,
-                         churn_time=ibis.cases((churned, judged.last_seen), else_=ibis.null().cast("timestamp")))
+__all__ = ["ChurnDefinition", "churn_flags", "churn_section"]  # the definition and flags live in churn_flags
 
 
 def _tagged(con: ibis.BaseBackend, events: ir.Table, jmap: JourneyMap | None) -> ir.Table:
@@ -117,7 +59,7 @@ def steps_before_churn(con: ibis.BaseBackend, events: ir.Table, flags: ir.Table,
     a customer at risk before they churned (any time, for those who did not)."""
     tagged = _tagged(con, events, jmap)
     if exclude:
-        tagged = tagged.filter(~tagged.event_id.isin(_ids(event_names(con), exclude)))
+        tagged = tagged.filter(~tagged.event_id.isin(event_ids(event_names(con), exclude)))
     joined = tagged.inner_join(flags, "customer_id")
     before = joined.filter(joined.churn_time.isnull() | (joined.timestamp < joined.churn_time))
     return before.select("customer_id", "stage", "touchpoint", *event_order(before), "churned")
@@ -227,7 +169,5 @@ def _churn_section(con: ibis.BaseBackend, jmap: JourneyMap | None, definition: C
         else:
             section["by_stage_exit"] = []
     if by is not None:
-        from journeymap.engine.segments import segment_comparison
-
         section["by_segment"] = segment_comparison(con, jmap, by, ["churn"], churn=definition, events=events)
     return section

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymap.engine import stats
-from journeymap.engine.churn import ChurnDefinition, churn_flags
+from journeymap.engine.churn_flags import ChurnDefinition, churn_flags
 from journeymap.engine.coverage import persona_events
 from journeymap.engine.features import customer_profile, event_names, optional_table, seconds_between
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver

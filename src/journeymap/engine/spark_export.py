@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from journeymap.data.store import EVENT_ORDER, Store, quote_ident
-from journeymap.engine.backend import EngineError
+from journeymap.errors import EngineError
 from journeymap.progress import Progress, report
 
 if TYPE_CHECKING:

@@ -23,7 +23,6 @@ import datetime as dt
 from typing import Any
 
 import ibis
-import ibis.expr.types as ir
 import numpy as np
 
 from journeymap.engine.touchpoints import assign_touchpoints, event_ids_matching

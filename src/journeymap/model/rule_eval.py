@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from journeymap.model.rules import And, Call, Compare, Node, Not, Or, Rule, Value, parse_rule
+from journeymap.model.rules import And, Call, Node, Not, Or, Rule, Value, parse_rule
 
 __all__ = ["evaluate"]
 

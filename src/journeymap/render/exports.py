@@ -3,20 +3,22 @@
 .html (standalone page) · .png / .pdf (the page through headless Chromium) · .svg (the
 charts) · .md (wiki) · .csv / .xlsx (the map table, formula-safe) · .pptx (overview
 plus one slide per stage) · .mmd (Mermaid ``journey``) · .json (map and analysis).
+
+A pure function of the map, its analysis and options: reading the workspace and
+analysing it is :meth:`journeymap.workspace.Workspace.render`'s part.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from journeymap.errors import JourneymapError
-from journeymap.model.document import JourneyMap, MapType
+from journeymap.model.document import JourneyMap
 from journeymap.render.chartset import map_charts
 from journeymap.render.page import render_map_html
 from journeymap.render.tables import markdown, mermaid, safe_table
@@ -25,12 +27,11 @@ from journeymap.render.view import MapView, build_view
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-    from journeymap.workspace import Workspace
-
 FORMATS = (".html", ".png", ".pdf", ".svg", ".md", ".csv", ".xlsx", ".pptx", ".mmd", ".json")
 
 
-def _suffix(out: Path) -> str:
+def suffix_of(out: Path) -> str:
+    """The output format of ``out`` (``.htm`` is ``.html``); an error names the supported ones."""
     suffix = ".html" if out.suffix.lower() == ".htm" else out.suffix.lower()
     if suffix not in FORMATS:
         raise JourneymapError(f"{out}: unsupported output format '{out.suffix or '(none)'}' "
@@ -99,7 +100,7 @@ def export(jmap: JourneyMap, analysis: Mapping[str, Any] | None, out: Path, *, s
            compare: MapView | None = None, current: MapView | None = None,
            browser: Browser | None = None) -> Path:
     """Write ``jmap`` (with ``analysis``) to ``out`` in the format of its extension."""
-    suffix = _suffix(out)
+    suffix = suffix_of(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     view = build_view(jmap, analysis)
     if suffix in (".html", ".png", ".pdf"):
@@ -130,54 +131,4 @@ def export(jmap: JourneyMap, analysis: Mapping[str, Any] | None, out: Path, *, s
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def workspace_view(ws: Workspace, ref: str | os.PathLike[str]) -> tuple[JourneyMap, dict[str, Any], str]:
-    """A workspace map, its analysis and its path relative to the workspace."""
-    from journeymap.render.analysis import map_analysis
-
-    path = ws.resolve_map(ref)
-    jmap = ws.load_map(path)
-    analysis = map_analysis(ws.store.ibis(), jmap)
-    try:
-        source = str(path.relative_to(ws.root))
-    except ValueError:
-        source = str(path)
-    return jmap, analysis, source
-
-
-def export_map(ws: Workspace, ref: str | os.PathLike[str], out: Path, *,
-               compare: str | os.PathLike[str] | None = None, browser: Browser | None = None) -> Path:
-    """Render a workspace map with its data to ``out``.
-
-    A future-state map is drawn against the current-state map it ``improves`` when the
-    workspace has it; ``compare`` names another map to show side by side.
-    """
-    suffix = _suffix(out)
-    jmap, analysis, source = workspace_view(ws, ref)
-    other = None
-    if compare is not None:
-        cmap, canalysis, _ = workspace_view(ws, compare)
-        other = build_view(cmap, canalysis)
-    current = None
-    if jmap.type == MapType.future_state and jmap.improves and suffix in (".html", ".png", ".pdf", ".svg"):
-        try:
-            cmap, canalysis, _ = workspace_view(ws, jmap.improves)
-            current = build_view(cmap, canalysis)
-        except JourneymapError:
-            current = None  # the current-state map is not in this workspace: draw the future alone
-    return export(jmap, analysis, out, source=source, compare=other, current=current, browser=browser)
-
-
-def export_many(ws: Workspace, ref: str | os.PathLike[str], outs: list[Path]) -> list[Path]:
-    """Several formats of one map, analysing once and starting Chromium at most once."""
-    jmap, analysis, source = workspace_view(ws, ref)
-    needs_browser = any(_suffix(o) in (".png", ".pdf") for o in outs)
-    if not needs_browser:
-        return [export(jmap, analysis, o, source=source) for o in outs]
-    from journeymap.render.browser import chromium
-
-    with chromium() as browser:
-        return [export(jmap, analysis, o, source=source, browser=browser) for o in outs]
-
 

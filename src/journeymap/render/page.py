@@ -8,11 +8,9 @@ missing simply leaves its cells without numbers.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from importlib import resources
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
@@ -23,10 +21,6 @@ from journeymap.render.chartset import Chart, map_charts
 from journeymap.render.icons import channel_color, icon, time_icon
 from journeymap.render.metrics import Metric, fmt_duration, fmt_number
 from journeymap.render.view import MapView, StageView, build_view
-
-if TYPE_CHECKING:
-    from journeymap.engine.coverage import MapCoverage
-    from journeymap.workspace import Workspace
 
 LANES: tuple[dict[str, Any], ...] = (
     {"id": "actions", "name": "Customer actions", "cls": ""},
@@ -128,13 +122,7 @@ def _environment() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True)
 
 
-def _coverage_analysis(jmap: JourneyMap, coverage: MapCoverage) -> dict[str, Any]:
-    from journeymap.render.analysis import coverage_sections
-
-    return coverage_sections(jmap, coverage)
-
-
-def render_map_html(jmap: JourneyMap, analysis: Mapping[str, Any] | MapCoverage | None = None, *,
+def render_map_html(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None, *,
                     source: str | None = None, compare: MapView | None = None,
                     current: MapView | None = None, charts: list[Chart] | None = None) -> str:
     """The standalone HTML page of ``jmap`` with the numbers of ``analysis`` (if any).
@@ -142,8 +130,6 @@ def render_map_html(jmap: JourneyMap, analysis: Mapping[str, Any] | MapCoverage 
     ``compare`` adds a side-by-side chart against another map's view (e.g. enterprise vs
     SME); ``current`` draws a future-state map against the current state it improves.
     """
-    if analysis is not None and not isinstance(analysis, Mapping):
-        analysis = _coverage_analysis(jmap, analysis)
     view = build_view(jmap, analysis)
     if charts is None:
         charts = map_charts(view, compare=compare, current=current)
@@ -162,9 +148,3 @@ def render_map_html(jmap: JourneyMap, analysis: Mapping[str, Any] | MapCoverage 
         duration=fmt_duration, version=__version__, svg=Markup,
     )
 
-
-def render_map_file(ws: Workspace, ref: str | os.PathLike[str], out: Path) -> Path:
-    """Render a workspace map with its data to ``out``; the format comes from the extension."""
-    from journeymap.render.exports import export_map
-
-    return export_map(ws, ref, out)

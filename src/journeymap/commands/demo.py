@@ -1,0 +1,40 @@
+"""`journeymap demo`: generate, load and render the demo company, then serve it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from journeymap.cli_progress import rich_progress
+from journeymap.commands.common import err, out
+from journeymap.commands.ingest import print_ingest
+
+
+@click.command("demo")
+@click.argument("directory", required=False, default="demo-workspace",
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--customers", default=50_000, show_default=True, type=click.IntRange(min=50),
+              help="Number of customers to generate.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--no-serve", is_flag=True, help="Only write the report; never start a server.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the local server.")
+def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) -> None:
+    """Generate a realistic demo company, load it, and show its journey maps."""
+    from journeymap.demo.run import run_demo
+
+    with rich_progress(err) as progress:
+        result = run_demo(directory, customers=customers, seed=seed, progress=progress)
+    for report in result.ingests:
+        print_ingest(report)
+    out.print(Text.assemble("\n", ("Journey maps", "bold"), f" ({len(result.maps)}): all valid"))
+    for page in result.pages:
+        out.print(f"  {page}")
+    out.print(Text.assemble("\nOpen the report: ", (str(result.index), "bold")))
+    if not no_serve:
+        from journeymap.render.serve import serve_folder
+
+        # serve prints its own markup (the address in bold) and no user text
+        serve_folder(result.index.parent, port=port, console=Console(highlight=False, soft_wrap=True))
