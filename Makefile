@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_DIR ?= demo-workspace
 
-.PHONY: demo test install install-test system-deps bench lint clean docs
+.PHONY: demo test test-fast install install-test system-deps bench lint clean docs
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: install
 
 test: install-test system-deps
 	$(PY) -m pytest
+
+# the edit loop: everything but the tests marked slow (Spark, the whole demo, big renders)
+test-fast: install-test system-deps
+	$(PY) -m pytest -m "not slow"
 
 # Debian's chromium renders PNG/PDF exports and runs the browser tests (never downloaded by pip);
 # a headless JRE runs the Spark parity tests (pyspark needs java on PATH).

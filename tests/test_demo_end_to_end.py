@@ -13,6 +13,8 @@ import pytest
 from journeymap.engine.coverage import map_coverage
 from journeymap.workspace import Workspace
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:

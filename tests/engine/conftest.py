@@ -133,7 +133,7 @@ def spark_con(spark_session: Any, parity_workspace: Workspace) -> ibis.BaseBacke
     return spark_backend(spark_session)
 
 
-@pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.spark] if b == "spark" else [])
+@pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.spark, pytest.mark.slow] if b == "spark" else [])
                         for b in BACKENDS], scope="session")
 def backend_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -154,13 +154,6 @@ def backend(backend_name: str, request: pytest.FixtureRequest,
 
 
 @pytest.fixture(scope="session")
-def engine_demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2,000-customer demo (events, customers, feedback), built once per session."""
-    from journeymap.demo.generate import generate_demo
-
-    root = tmp_path_factory.mktemp("engine-demo-2k")
-    with Workspace.create(root) as ws:
-        files = generate_demo(ws.root, customers=2000, seed=7)
-        for kind in ("customers", "events", "feedback"):
-            ws.ingest(kind, [getattr(files, kind)])
-    return root
+def engine_demo_root(demo_2k) -> Path:  # noqa: ANN001 - tests.conftest.DemoData
+    """The 2,000-customer demo workspace (tests/conftest.py), built once per session."""
+    return demo_2k.root

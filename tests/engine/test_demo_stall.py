@@ -4,12 +4,12 @@ matches the generator's ground truth within its tolerance (2,000-customer demo).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from journeymap.demo.generate import generate_demo
 from journeymap.engine.funnels import FunnelSpec
 from journeymap.workspace import Workspace
 
@@ -17,14 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("demo")
-    ws = Workspace.create(root)
-    files = generate_demo(root, customers=2000, seed=7)
-    ws.ingest("customers", [files.customers])
-    ws.ingest("events", [files.events])
-    truth = json.loads(Path(files.ground_truth).read_text(encoding="utf-8"))
-    return ws, next(e for e in truth["effects"] if e["id"] == "sme_onboarding_stall")
+def demo(demo_2k) -> Iterator[tuple[Workspace, dict[str, Any]]]:  # noqa: ANN001 - DemoData
+    with Workspace.open(demo_2k.root) as ws:
+        yield ws, demo_2k.effect("sme_onboarding_stall")
 
 
 def test_sme_import_completion_far_below_enterprise(demo: tuple[Workspace, dict[str, Any]]) -> None:

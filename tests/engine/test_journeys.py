@@ -83,6 +83,7 @@ def _all(ws: Workspace, presorted: bool, options: JourneyOptions, scope: Scope,
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("options", "segment"), [
     (JourneyOptions(), "tier == 'gold'"),
     (JourneyOptions(unit="session"), None),

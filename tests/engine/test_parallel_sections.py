@@ -13,6 +13,8 @@ from journeymap.model import load_map_text
 from journeymap.workspace import Workspace
 from tests.engine.test_parity import MAP
 
+pytestmark = pytest.mark.slow
+
 
 def _scratch_tables(ws: Workspace) -> list[Any]:
     return ws.store.ibis().raw_sql(  # type: ignore[attr-defined]

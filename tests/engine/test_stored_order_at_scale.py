@@ -11,7 +11,6 @@ splits customers into several journeys; these tests caught both.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np

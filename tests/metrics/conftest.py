@@ -46,16 +46,8 @@ def cdnow_transactions_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    root = tmp_path_factory.getbasetemp() / "metrics-demo-2k"
-    if not (root / "ready").exists():
-        from journeymap.demo.generate import generate_demo
-
-        with Workspace.create(root) as ws:
-            files = generate_demo(ws.root, customers=2000, seed=7)
-            for kind in ("customers", "events", "feedback", "transactions"):
-                ws.ingest(kind, [getattr(files, kind)])
-        (root / "ready").write_text("ok")
-    ws = Workspace.open(root)
+def demo(demo_2k) -> Iterator[Workspace]:  # noqa: ANN001 - tests.conftest.DemoData
+    """The 2,000-customer demo workspace (tests/conftest.py), built once per session."""
+    ws = Workspace.open(demo_2k.root)
     yield ws
     ws.close()

@@ -4,15 +4,14 @@ planted problems ranked first (2,000-customer demo, checked against ground_truth
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from journeymap.analysis import section_names
-from journeymap.demo.generate import generate_demo
 from journeymap.engine import stats
-from journeymap.metrics.insight import InsightOptions, feedback_candidates, find_insight, sentiment_candidates
+from journeymap.metrics.insight import InsightOptions, feedback_candidates, find_insight
 from journeymap.metrics.opportunities import PERSONA, REST, Behaviour, driver_candidates
 from journeymap.model.document import JourneyMap
 from journeymap.workspace import Workspace
@@ -101,14 +100,9 @@ def test_drop_off_against_the_other_segment() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("insight-demo")
-    ws = Workspace.create(root)
-    files = generate_demo(root, customers=2000, seed=7)
-    for kind in ("customers", "events", "feedback", "transcripts"):
-        ws.ingest(kind, [getattr(files, kind)])
-    truth = json.loads(Path(files.ground_truth).read_text(encoding="utf-8"))
-    return ws, {e["id"]: e for e in truth["effects"]}
+def demo(demo_2k) -> Iterator[tuple[Workspace, dict[str, Any]]]:  # noqa: ANN001 - DemoData
+    with Workspace.open(demo_2k.root) as ws:
+        yield ws, {e["id"]: e for e in demo_2k.truth["effects"]}
 
 
 @pytest.fixture(scope="module")

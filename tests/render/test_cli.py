@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from journeymap.cli import main
+from journeymap.analysis import page_analysis
 from journeymap.engine.analyze import analyze_map
 from journeymap.model import load_map
 from journeymap.model.templates import list_templates
-from journeymap.analysis import page_analysis
 from journeymap.render.exports import export
 
 
+@pytest.mark.slow
 def test_render_picks_the_format_from_the_extension(small_ws: Any, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "sme.html"
@@ -77,6 +79,7 @@ def test_new_from_every_template_validates(small_ws: Any, tmp_path: Path) -> Non
     assert no_from.exit_code == 1 and "--from MAP" in no_from.output
 
 
+@pytest.mark.slow
 def test_every_template_renders_before_any_data(tmp_path: Path) -> None:
     """A fresh template names customer attributes nobody has loaded yet: the map renders
     with a notice naming them, never an error (issue 10, point 8)."""

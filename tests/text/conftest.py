@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from journeymap.demo.generate import generate_demo
-from journeymap.data.ingest import ingest
 from journeymap.data.store import Store
 from journeymap.model import load_map
 from journeymap.model.document import JourneyMap
+from journeymap.workspace import Workspace
 
 
 @dataclass
@@ -25,12 +22,9 @@ class Demo:
 
 
 @pytest.fixture(scope="package")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    root = tmp_path_factory.mktemp("text-demo")
-    files = generate_demo(root, customers=2000)
-    store = Store(root / "journeymap.duckdb")
-    for kind in ("customers", "feedback", "transcripts"):
-        ingest(store, kind, [getattr(files, kind)])
-    maps = {p.stem: load_map(p) for p in files.maps}
-    yield Demo(store, maps, json.loads(files.ground_truth.read_text()))
-    store.close()
+def demo(demo_2k) -> Iterator[Demo]:  # noqa: ANN001 - tests.conftest.DemoData
+    """The 2,000-customer demo (tests/conftest.py, built once per session): its store,
+    maps and ground truth."""
+    with Workspace.open(demo_2k.root) as ws:
+        maps = {p.stem: load_map(p) for p in demo_2k.files.maps}
+        yield Demo(ws.store, maps, demo_2k.truth)
