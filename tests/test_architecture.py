@@ -1,0 +1,187 @@
+"""The layers of docs/architecture.md hold: every import points down, and no cycle.
+
+Every ``import`` of a journeymap module counts — at the top, inside a function or under
+``TYPE_CHECKING`` — so a lazy import cannot hide a wrong-way dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src"
+
+#: The layers, bottom first; a package may import its own layer's modules and any below.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("journeymap", "errors", "progress"),
+    ("model",),
+    ("data",),
+    ("config",),
+    ("engine",),
+    ("metrics", "text"),
+    ("render",),
+    ("analysis", "reports"),
+    ("workspace",),
+    ("commands", "cli", "cli_progress", "demo", "docs_gen"),
+)
+
+#: Which lower layers each package may import (beyond itself and the base layer): the
+#: engine never reads metrics or text, rendering reads only the document model, and the
+#: peers ``metrics`` and ``text`` do not import each other.
+MAY_IMPORT: dict[str, set[str]] = {
+    "model": set(),
+    "data": set(),
+    "config": {"data"},
+    "engine": {"model", "data", "config"},
+    "metrics": {"model", "data", "config", "engine"},
+    "text": {"model", "data", "config", "engine"},
+    "render": {"model"},
+    "analysis": {"model", "data", "config", "engine", "metrics", "text"},
+    "reports": {"model", "data", "config", "engine", "metrics", "text"},
+    "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports"},
+}
+FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen"}
+#: Front ends call the service (workspace, reports), the document model, rendering's pure
+#: functions and each other; from the layers the service wraps they import only the
+#: option types the service's methods take.
+FRONT_END_MAY_IMPORT = {"workspace", "reports", "model", "render", "config", "commands", "cli_progress",
+                        "demo", "cli"}
+OPTION_TYPES = {
+    "journeymap.engine.funnels": {"FunnelSpec"},
+    "journeymap.engine.journeys": {"JourneyOptions"},
+    "journeymap.metrics.clv": {"ClvOptions"},
+    "journeymap.data.read_transcripts": {"TranscriptMeta"},
+    "journeymap.data.ingest": {"IngestReport"},
+}
+BASE = set(LAYERS[0])
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in (SRC / "journeymap").rglob("*.py"):
+        name = ".".join(path.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__")
+        found[name] = path
+    return found
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> list[tuple[str, set[str], int]]:
+    """(imported module, names taken from it, line) for every journeymap import."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("journeymap"):
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                if sub in modules:
+                    out.append((sub, set(), node.lineno))
+                else:
+                    out.append((node.module, {alias.name}, node.lineno))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, set(), node.lineno) for a in node.names if a.name.startswith("journeymap")]
+    return out
+
+
+def _allowed(src_pkg: str, target: str, names: set[str]) -> bool:
+    dst_pkg = _package(target)
+    if dst_pkg == src_pkg or dst_pkg in BASE or target == "journeymap":
+        return True
+    if src_pkg in FRONT_ENDS:
+        return dst_pkg in FRONT_END_MAY_IMPORT or (bool(names) and names <= OPTION_TYPES.get(target, set()))
+    return dst_pkg in MAY_IMPORT.get(src_pkg, set())
+
+
+def test_every_package_has_a_layer() -> None:
+    layered = {p for layer in LAYERS for p in layer}
+    packages = {_package(m) for m in _modules()}
+    assert packages <= layered, f"packages without a layer in LAYERS: {sorted(packages - layered)}"
+
+
+def test_imports_point_down_the_layers() -> None:
+    modules = _modules()
+    wrong = []
+    for name, path in sorted(modules.items()):
+        pkg = _package(name)
+        for target, names, line in _imports(path, modules):
+            if not _allowed(pkg, target, names):
+                what = f"{target} ({', '.join(sorted(names))})" if names else target
+                wrong.append(f"{path.relative_to(SRC)}:{line}: {pkg} imports {what}")
+    assert not wrong, "imports against docs/architecture.md:\n" + "\n".join(wrong)
+
+
+def test_no_import_cycles() -> None:
+    modules = _modules()
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, path in modules.items():
+        for target, _, _ in _imports(path, modules):
+            if target in modules and target != name:
+                graph[name].add(target)
+    cycles = _cycles(graph, list(modules))
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def _cycles(graph: dict[str, set[str]], nodes: list[str]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    comp.append(top)
+                    if top == node:
+                        break
+                if len(comp) > 1:
+                    found.append(sorted(comp))
+    return found
+
+
+@pytest.mark.parametrize(("graph", "expected"), [
+    ({"a": {"b"}, "b": {"a"}, "c": {"a"}}, [["a", "b"]]),
+    ({"a": {"b"}, "b": {"c"}, "c": set()}, []),
+])
+def test_the_cycle_finder_finds_cycles(graph: dict[str, set[str]], expected: list[list[str]]) -> None:
+    assert _cycles(defaultdict(set, graph), list(graph)) == expected
+
+
+def test_the_layer_rule_rejects_a_wrong_way_import() -> None:
+    assert not _allowed("render", "journeymap.engine.coverage", set())
+    assert not _allowed("engine", "journeymap.metrics.clv", set())
+    assert not _allowed("commands", "journeymap.engine.segments", {"segment_comparison"})
+    assert _allowed("commands", "journeymap.engine.funnels", {"FunnelSpec"})
+    assert _allowed("workspace", "journeymap.render.exports", {"export"})
