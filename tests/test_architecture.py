@@ -185,3 +185,28 @@ def test_the_layer_rule_rejects_a_wrong_way_import() -> None:
     assert not _allowed("commands", "journeymap.engine.segments", {"segment_comparison"})
     assert _allowed("commands", "journeymap.engine.funnels", {"FunnelSpec"})
     assert _allowed("workspace", "journeymap.render.exports", {"export"})
+
+
+#: What is defined once, where (issue 9): the scope of an analysis, the progress type,
+#: how a moment is written, the backend question.
+DEFINED_ONCE = {
+    "event_names": "journeymap.engine.scope", "persona_selection": "journeymap.engine.scope",
+    "persona_events": "journeymap.engine.scope", "persona_customers": "journeymap.engine.scope",
+    "has_table": "journeymap.engine.scope", "optional_table": "journeymap.engine.scope",
+    "iso": "journeymap.engine.scope", "_iso": None, "Progress": "journeymap.progress",
+    "capabilities": "journeymap.engine.capabilities",
+}
+
+
+def test_shared_pieces_are_defined_once() -> None:
+    where: dict[str, list[str]] = defaultdict(list)
+    for name, path in _modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in DEFINED_ONCE:
+                where[node.name].append(name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                where.update({t.id: where[t.id] + [name] for t in targets
+                              if isinstance(t, ast.Name) and t.id in DEFINED_ONCE})
+    for piece, home in DEFINED_ONCE.items():
+        assert where.get(piece, []) == ([home] if home else []), f"{piece} defined in {where.get(piece)}"

@@ -25,12 +25,22 @@ from journeymap.engine.analyze import analyze_map, side_by_side
 from journeymap.engine.churn import churn_section
 from journeymap.engine.clusters import clusters
 from journeymap.engine.cohorts import cohort_retention
-from journeymap.engine.coverage import persona_events
 from journeymap.engine.journeys import Scope, customers_matching, scoped_events
-from journeymap.engine.persona import customer_attributes, persona_attribute, persona_selection
+from journeymap.engine.scope import (
+    customer_attributes,
+    iso,
+    persona_attribute,
+    persona_events,
+    persona_selection,
+)
 from journeymap.engine.segments import segment_comparison
 from journeymap.errors import JourneymapError
-from journeymap.metrics import attribution_section, clv_section, feedback_section, goal_section
+from journeymap.metrics import (
+    attribution_section,
+    clv_section,
+    feedback_section,
+    goal_section,
+)
 from journeymap.metrics.insight import InsightOptions, find_insight
 from journeymap.metrics.opportunities import behaviour
 from journeymap.model.document import JourneyMap
@@ -75,10 +85,6 @@ def _ts(value: dt.date | dt.datetime | None) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime(value.year, value.month, value.day)
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def breakdown_attribute(c: Context) -> str | None:
@@ -128,7 +134,7 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "cohorts": lambda c: cohort_retention(c.con, events=c.events()),
     "clusters": lambda c: clusters(c.con, jmap=c.jmap, events=c.events()),
     "feedback": lambda c: feedback_section(c.con, c.jmap, segment_by=breakdown_attribute(c),
-                                           since=_iso(c.since), until=_iso(c.until)),
+                                           since=iso(c.since), until=iso(c.until)),
     "attribution": lambda c: attribution_section(c.con, c.jmap),
     "clv": lambda c: clv_section(c.con, c.jmap, segment_by=breakdown_attribute(c)),
     "goal": lambda c: goal_section(c.con, c.jmap),

@@ -35,8 +35,13 @@ def segments_report(con: ibis.BaseBackend, jmap: JourneyMap, *, by: str | None =
     from journeymap.engine.churn import ChurnDefinition, churn_section
     from journeymap.engine.clusters import cluster_table, fit_clusters
     from journeymap.engine.cohorts import cohort_retention
-    from journeymap.engine.coverage import persona_events
-    from journeymap.engine.segments import By, default_metrics, parse_segment, segment_comparison
+    from journeymap.engine.scope import persona_events
+    from journeymap.engine.segments import (
+        By,
+        default_metrics,
+        parse_segment,
+        segment_comparison,
+    )
 
     chosen = [x for x in (by, tuple(rules), clusters is not None) if x]
     if len(chosen) != 1:
@@ -67,7 +72,7 @@ def clv_report(con: ibis.BaseBackend, options: ClvOptions, *, by: str | None = N
                maps: Sequence[JourneyMap] = (), progress: Progress | None = None) -> dict[str, Any]:
     """Fitted CLV models and the CLV summary (``metrics.clv.result_json``), per value of
     the customer attribute ``by`` and per persona of ``maps`` too."""
-    from journeymap.engine.persona import customer_attributes
+    from journeymap.engine.scope import customer_attributes
     from journeymap.metrics.clv import customer_clv, result_json
 
     if by and by not in (customer_attributes(con) or ()):

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from journeymap.engine.funnels import FunnelSpec, funnel
-from journeymap.engine.journeys import JourneyOptions, event_names, journey_table, scoped_events
+from journeymap.engine.journeys import JourneyOptions, journey_table, scoped_events
+from journeymap.engine.scope import event_names
 from journeymap.engine.transitions import transitions
 from journeymap.workspace import Workspace
 

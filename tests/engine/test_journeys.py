@@ -17,13 +17,13 @@ from journeymap.engine.journeys import (
     Scope,
     ScopeError,
     customer_splits,
-    event_names,
     journey_table,
     materialize,
     scope_customers,
     scoped_events,
 )
 from journeymap.engine.paths import loops, path_variants, paths_around
+from journeymap.engine.scope import event_names
 from journeymap.engine.transitions import transitions
 from journeymap.workspace import Workspace
 

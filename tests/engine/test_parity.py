@@ -20,8 +20,9 @@ from journeymap.engine.analyze import analyze_map
 from journeymap.engine.churn import churn_section
 from journeymap.engine.cohorts import cohort_retention
 from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs
-from journeymap.engine.journeys import JourneyOptions, event_names, journey_table
+from journeymap.engine.journeys import JourneyOptions, journey_table
 from journeymap.engine.paths import loops, path_variants, paths_around
+from journeymap.engine.scope import event_names
 from journeymap.engine.segments import Segment, segment_comparison
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.engine.transitions import transitions

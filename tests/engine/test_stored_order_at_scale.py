@@ -24,12 +24,12 @@ from journeymap.engine.journeys import (
     JourneyOptions,
     Scope,
     customer_splits,
-    event_names,
     journey_table,
     materialize,
     scope_customers,
     scoped_events,
 )
+from journeymap.engine.scope import event_names
 from journeymap.engine.stages import stage_funnel
 from journeymap.engine.transitions import transitions
 from journeymap.errors import JourneymapError

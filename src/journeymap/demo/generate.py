@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -31,8 +30,17 @@ import pyarrow.parquet as pq
 
 from journeymap.demo.billing import Transactions, billing
 from journeymap.demo.catalog import (
-    ACQUISITION, CHANNEL_CODE, CHANNELS, COUNTRIES, CURRENCIES, END_S, EVENT_NAMES, INDUSTRIES, PLANS,
-    ROLES, SEGMENTS,
+    ACQUISITION,
+    CHANNEL_CODE,
+    CHANNELS,
+    COUNTRIES,
+    CURRENCIES,
+    END_S,
+    EVENT_NAMES,
+    INDUSTRIES,
+    PLANS,
+    ROLES,
+    SEGMENTS,
 )
 from journeymap.demo.core import NEVER, EventLog, id_strings
 from journeymap.demo.feedback import feedback_table, surveys, transcripts
@@ -41,8 +49,8 @@ from journeymap.demo.postsale import BILLING, Subscription, subscribe
 from journeymap.demo.support import support
 from journeymap.demo.truth import ground_truth
 from journeymap.demo.usage import usage
+from journeymap.progress import Progress
 
-Progress = Callable[[str, int, int | None], None]
 MAP_FILES = ("sme-onboarding-churn.yaml", "enterprise-acquisition.yaml", "day-in-the-life.yaml")
 SESSION_GAP_S = 30 * 60
 _STEPS = 8
@@ -66,7 +74,7 @@ def _ts(seconds: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(seconds, dtype="datetime64[s]").astype("datetime64[us]"), pa.timestamp("us", tz="UTC"))
 
 
-def _iso(seconds: np.ndarray) -> pa.Array:
+def _iso_texts(seconds: np.ndarray) -> pa.Array:
     stamps = pa.array(np.asarray(seconds, dtype="datetime64[s]"), pa.timestamp("s", tz="UTC"))
     return pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%SZ")
 
@@ -99,7 +107,7 @@ def _events_table(log: EventLog, ids: pa.Array, stop: np.ndarray) -> pa.Table:
 def _customers_table(p: People, pre: Presale, sub: Subscription, ids: pa.Array) -> pa.Table:
     cust = sub.customer
     status = np.where(~cust, "prospect", np.where(sub.cancel_ts != NEVER, "cancelled", "active"))
-    signup = pc.utf8_slice_codeunits(_iso(np.where(cust, sub.account_ts, 0)), 0, 10)
+    signup = pc.utf8_slice_codeunits(_iso_texts(np.where(cust, sub.account_ts, 0)), 0, 10)
 
     def pick(values: tuple[str, ...], idx: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
         arr = pa.array(values, pa.string()).take(pa.array(np.maximum(idx, 0)))
@@ -125,7 +133,7 @@ def _with_ids(table: pa.Table, ids: pa.Array) -> pa.Table:
     rest = table.drop_columns(["cust", "ts"])
     cust = table.column("cust").to_numpy()
     ts = table.column("ts").to_numpy()
-    return pa.table({"customer_id": ids.take(pa.array(cust)), "timestamp": _iso(ts),
+    return pa.table({"customer_id": ids.take(pa.array(cust)), "timestamp": _iso_texts(ts),
                      **{name: rest.column(name) for name in rest.column_names}})
 
 
@@ -205,7 +213,7 @@ def generate_demo(
     feedback_t = _with_ids(fb, ids)
     _write_csv(feedback_t, files.feedback)
     transactions_t = pa.table({
-        "customer_id": ids.take(pa.array(tx.cust)), "timestamp": _iso(tx.ts), "amount": pa.array(tx.amount),
+        "customer_id": ids.take(pa.array(tx.cust)), "timestamp": _iso_texts(tx.ts), "amount": pa.array(tx.amount),
         "currency": pa.array(CURRENCIES, pa.string()).take(pa.array(tx.currency)), "order_id": tx.order_id,
     })
     _write_csv(transactions_t, files.transactions)

@@ -21,7 +21,12 @@ import ibis.expr.types as ir
 
 from journeymap.engine.capabilities import capabilities
 from journeymap.engine.fetch import rows, scalar
-from journeymap.engine.funnels import FunnelSpec, funnel, funnel_dropoffs, funnel_reached
+from journeymap.engine.funnels import (
+    FunnelSpec,
+    funnel,
+    funnel_dropoffs,
+    funnel_reached,
+)
 from journeymap.engine.journeys import (
     JourneyOptions,
     Scope,
@@ -30,13 +35,13 @@ from journeymap.engine.journeys import (
     customer_splits,
     drop_materialized,
     duckdb_threads,
-    event_names,
     journey_table,
     materialize,
     scope_customers,
     scoped_events,
 )
 from journeymap.engine.paths import loops, path_variants, paths_around
+from journeymap.engine.scope import event_names, iso
 from journeymap.engine.scratch import shared_scratch
 from journeymap.engine.stages import Reach, decay_points, stage_funnel
 from journeymap.engine.transitions import transitions
@@ -119,7 +124,7 @@ def scope_section(a: Analysis) -> dict[str, Any]:
         "events": totals["events"], "customers": totals["customers"],
         "persona_segment": a.jmap.persona.segment if s.persona else None,
         "segment": s.segment, "segment_customers": a.info.segment_customers,
-        "since": _iso(s.since), "until": _iso(s.until), "channels": list(s.channels),
+        "since": iso(s.since), "until": iso(s.until), "channels": list(s.channels),
         "unit": a.options.unit, "notices": list(a.info.notices),
     }
 
@@ -453,5 +458,3 @@ def side_by_side(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], T], j
     return {name: done[name] for name in jobs}
 
 
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

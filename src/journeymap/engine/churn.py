@@ -31,9 +31,8 @@ import ibis.expr.types as ir
 
 from journeymap.engine import stats
 from journeymap.engine.churn_flags import ChurnDefinition, churn_flags, event_ids
-from journeymap.engine.coverage import persona_events
-from journeymap.engine.features import event_names
 from journeymap.engine.order import event_order
+from journeymap.engine.scope import event_names, persona_events
 from journeymap.engine.scratch import scratch_table
 from journeymap.engine.segments import By, segment_comparison
 from journeymap.engine.touchpoints import assign_touchpoints

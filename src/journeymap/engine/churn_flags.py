@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.features import event_names, journey_base
+from journeymap.engine.features import journey_base
+from journeymap.engine.scope import event_names
 from journeymap.errors import JourneymapError
 
 DEFAULT_INACTIVITY_DAYS = 90.0

@@ -25,7 +25,8 @@ import pyarrow as pa
 from scipy.cluster.vq import kmeans2
 
 from journeymap.engine import stats
-from journeymap.engine.features import SECONDS_PER_DAY, channels, event_names, seconds_between, slug
+from journeymap.engine.features import SECONDS_PER_DAY, channels, seconds_between, slug
+from journeymap.engine.scope import event_names
 from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.model.document import JourneyMap
 

@@ -18,7 +18,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.features import event_names
+from journeymap.engine.scope import event_names
 from journeymap.errors import JourneymapError
 
 Period = Literal["day", "week", "month"]

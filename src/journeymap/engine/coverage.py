@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import ibis
-import ibis.expr.types as ir
 
-from journeymap.engine.persona import persona_selection
+from journeymap.engine.scope import iso, persona_events
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.model.document import JourneyMap
 
@@ -29,17 +28,6 @@ class MapCoverage:
     unmatched_examples: list[str] = field(default_factory=list)
     segment_customers: int | None = None
     notice: str | None = None
-
-
-def persona_events(con: ibis.BaseBackend, jmap: JourneyMap) -> tuple[ir.Table, int | None, str | None]:
-    """The events of the persona's customers, their number, and a notice when the
-    segment rule cannot be applied to this data yet (then: every customer's events)."""
-    events = con.table("event_log")
-    persona = persona_selection(con, jmap)
-    if persona.customers is None:
-        return events, None, persona.notice
-    n = int(persona.customers.count().to_pyarrow().as_py())
-    return events.semi_join(persona.customers, "customer_id"), n, None
 
 
 def map_coverage(con: ibis.BaseBackend, jmap: JourneyMap, *, examples: int = 5) -> MapCoverage:
@@ -73,8 +61,8 @@ def map_coverage(con: ibis.BaseBackend, jmap: JourneyMap, *, examples: int = 5) 
     return MapCoverage(
         events=int(totals["events"] or 0),
         customers=int(totals["customers"] or 0),
-        first=_iso(totals["first"]),
-        last=_iso(totals["last"]),
+        first=iso(totals["first"]),
+        last=iso(totals["last"]),
         touchpoints={r["touchpoint"]: {"events": int(r["events"]), "customers": int(r["customers"])}
                      for r in per_tp},
         stages={r["stage"]: int(r["customers"]) for r in per_stage},
@@ -85,7 +73,3 @@ def map_coverage(con: ibis.BaseBackend, jmap: JourneyMap, *, examples: int = 5) 
     )
 
 
-def _iso(value: object) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(sep=" ", timespec="minutes")  # type: ignore[attr-defined,no-any-return]

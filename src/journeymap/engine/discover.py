@@ -26,7 +26,8 @@ import ibis.expr.types as ir
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from journeymap.engine.features import event_names, slug
+from journeymap.engine.features import slug
+from journeymap.engine.scope import event_names
 from journeymap.errors import JourneymapError
 from journeymap.model.yamlio import load_map_text
 from journeymap.progress import Progress, report

@@ -24,32 +24,17 @@ from collections.abc import Iterable, Mapping
 import ibis
 import ibis.expr.types as ir
 
-from ibis.common.exceptions import TableNotFound
-
+from journeymap.engine.scope import event_names, optional_table
 from journeymap.errors import JourneymapError
 
 BASE_COLUMNS = ("events", "event_types", "journey_days", "first_seen", "last_seen")
 SECONDS_PER_DAY = 86_400.0
 
 
-def optional_table(con: ibis.BaseBackend, name: str) -> ir.Table | None:
-    """The table ``name``, or None where this backend has none."""
-    try:
-        return con.table(name)
-    except TableNotFound:
-        return None
-
-
 def slug(name: str) -> str:
     """``Data Import-Started`` → ``data_import_started``."""
     out = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     return out or "event"
-
-
-def event_names(con: ibis.BaseBackend) -> dict[int, str]:
-    """The store's event dictionary: id → name."""
-    rows = con.table("event_names").select("event_id", "event").to_pyarrow().to_pylist()
-    return {int(r["event_id"]): str(r["event"]) for r in rows}
 
 
 def channels(con: ibis.BaseBackend, events: ir.Table | None = None) -> list[str]:

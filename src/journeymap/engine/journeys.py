@@ -24,12 +24,11 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from journeymap.engine.capabilities import capabilities
-from journeymap.engine.fetch import rows as fetch_rows
 from journeymap.engine.fetch import scalar
-from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
-from journeymap.engine.scratch import create_scratch, drop_scratch
 from journeymap.engine.order import event_order
-from journeymap.engine.persona import persona_selection
+from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.scope import persona_selection
+from journeymap.engine.scratch import create_scratch, drop_scratch
 from journeymap.engine.sessions import DEFAULT_GAP, sessionize
 from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.errors import JourneymapError
@@ -77,12 +76,6 @@ class ScopeInfo:
     segment_customers: int | None = None
     notices: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)  # customer rules applied (persona, segment)
-
-
-def event_names(con: ibis.BaseBackend) -> dict[int, str]:
-    """The store's event-name dictionary, id → name (small: one row per event name)."""
-    rows = fetch_rows(con.table("event_names").select("event_id", "event"))
-    return {int(r["event_id"]): str(r["event"]) for r in rows}
 
 
 def customers_matching(con: ibis.BaseBackend, rule: str) -> ir.Table:

@@ -29,9 +29,9 @@ import pyarrow.compute as pc
 
 from journeymap.engine import stats
 from journeymap.engine.churn_flags import ChurnDefinition, churn_flags
-from journeymap.engine.coverage import persona_events
-from journeymap.engine.features import customer_profile, event_names, optional_table, seconds_between
+from journeymap.engine.features import customer_profile, seconds_between
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver
+from journeymap.engine.scope import event_names, optional_table, persona_events
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap

@@ -17,13 +17,16 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.scratch import scratch_table as scratch_table  # opportunities imports it from here
 from journeymap.engine.capabilities import capabilities
 from journeymap.engine.journeys import customer_splits, duckdb_threads, journey_table
 from journeymap.engine.order import event_order
+from journeymap.engine.scope import event_names, only_persona, persona_customers
+from journeymap.engine.scratch import (
+    scratch_table as scratch_table,  # opportunities imports it from here
+)
 from journeymap.engine.touchpoints import assign_touchpoints
 from journeymap.metrics import markov
-from journeymap.metrics.common import event_names, num, only_persona, persona_customers
+from journeymap.metrics.common import num
 from journeymap.model.document import JourneyMap
 
 HEURISTICS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")

@@ -23,10 +23,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
-from journeymap.engine.persona import persona_attribute
+from journeymap.engine.scope import persona_attribute, persona_customers
 from journeymap.errors import JourneymapError
 from journeymap.metrics import clv_models as models
-from journeymap.metrics.common import num, persona_customers
+from journeymap.metrics.common import num
 from journeymap.model.document import JourneyMap
 from journeymap.progress import Progress, report
 

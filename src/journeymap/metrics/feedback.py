@@ -24,10 +24,20 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.persona import persona_attribute
+from journeymap.engine.scope import (
+    event_names,
+    only_persona,
+    persona_attribute,
+    persona_customers,
+)
 from journeymap.engine.touchpoints import assign_touchpoints, event_ids_matching
-from journeymap.metrics.common import event_names, num, only_persona, persona_customers
-from journeymap.metrics.intervals import SMALL_SAMPLE, mean_interval, nps_interval, wilson
+from journeymap.metrics.common import num
+from journeymap.metrics.intervals import (
+    SMALL_SAMPLE,
+    mean_interval,
+    nps_interval,
+    wilson,
+)
 from journeymap.model.document import JourneyMap
 
 PERIODS = {"week": "W", "month": "M", "quarter": "Q"}

@@ -25,8 +25,9 @@ from typing import Any
 import ibis
 import numpy as np
 
+from journeymap.engine.scope import event_names, only_persona, persona_customers
 from journeymap.engine.touchpoints import assign_touchpoints, event_ids_matching
-from journeymap.metrics.common import event_names, num, only_persona, persona_customers
+from journeymap.metrics.common import num
 from journeymap.metrics.feedback import STATS, Scales, _Acc, _stats_columns, kpi
 from journeymap.metrics.intervals import wilson
 from journeymap.model.document import JourneyMap

@@ -35,12 +35,12 @@ from journeymap.engine.journeys import (
     customer_splits,
     customers_matching,
     duckdb_threads,
-    event_names,
     journey_table,
     scope_customers,
     scoped_events,
 )
 from journeymap.engine.order import event_order
+from journeymap.engine.scope import event_names
 from journeymap.engine.touchpoints import assign_touchpoint_codes
 from journeymap.errors import JourneymapError
 from journeymap.metrics.attribution import scratch_table

@@ -8,7 +8,7 @@ which feedback rows do not carry, so they are not used).  Texts tied to no touch
 stay in the corpus (journey level) with ``touchpoint`` null.
 
 The persona's segment rule restricts the customers, as everywhere
-(:func:`journeymap.engine.persona.persona_selection`).
+(:func:`journeymap.engine.scope.persona_selection`).
 Transcript turns whose speaker is an agent (``AGENT_SPEAKERS``) are kept out of the
 customer's emotion and themes: they are what the company said.
 """
@@ -16,19 +16,22 @@ customer's emotion and themes: they are what the company said.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import ibis
-import pyarrow as pa
 import ibis.expr.types as ir
-from ibis.common.exceptions import TableNotFound
+import pyarrow as pa
 
 from journeymap.data.store import Store
+from journeymap.engine.scope import has_table
 from journeymap.engine.touchpoints import matchers
 from journeymap.model.document import JourneyMap
-from journeymap.text.sentiment import CACHE_TABLE, Scorer, default_scorer, ensure_sentiment
-
-Progress = Callable[[str, int, int | None], None]
+from journeymap.progress import Progress
+from journeymap.text.sentiment import (
+    CACHE_TABLE,
+    Scorer,
+    default_scorer,
+    ensure_sentiment,
+)
 
 #: speakers (lower case) whose turns are the company's, not the customer's
 AGENT_SPEAKERS = ("agent", "bot", "system", "operator", "support", "advisor", "rep",
@@ -43,15 +46,6 @@ def _key_text(value) -> str:  # type: ignore[no-untyped-def]
     """A 128-bit row key as text: ``hex()`` (DuckDB and Spark).  A cast to VARCHAR
     costs 27 µs a row for UHUGEINT on DuckDB 2 — 5 s for the 50k-customer demo's
     comments at 250k customers, against 0.02 s."""
-
-
-def has_table(con: ibis.BaseBackend, name: str) -> bool:
-    """Whether ``name`` exists (``list_tables`` of ibis 12 fails on DuckDB 2)."""
-    try:
-        con.table(name)
-    except TableNotFound:
-        return False
-    return True
 
 
 def event_touchpoints(con: ibis.BaseBackend, jmap: JourneyMap) -> dict[str, str]:

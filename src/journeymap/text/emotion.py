@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -27,14 +26,19 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.data.store import Store
-from journeymap.engine.persona import persona_selection
+from journeymap.engine.scope import has_table, persona_selection
 from journeymap.engine.scratch import scratch_table
 from journeymap.model.document import JourneyMap
-from journeymap.text.corpus import event_touchpoints, has_table, restrict, \
-    text_units, tie, with_sentiment
+from journeymap.progress import Progress
+from journeymap.text.corpus import (
+    event_touchpoints,
+    restrict,
+    text_units,
+    tie,
+    with_sentiment,
+)
 from journeymap.text.sentiment import Scorer
 
-Progress = Callable[[str, int, int | None], None]
 NEGATIVE = -0.05  # VADER's conventional threshold for a negative text
 SMALL_SAMPLE = 30
 

@@ -14,7 +14,7 @@ an interrupted run keeps what it finished.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -23,8 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from journeymap.data.store import Store
-
-Progress = Callable[[str, int, int | None], None]
+from journeymap.progress import Progress
 
 #: text sources: (source name, table, text column)
 SOURCES: tuple[tuple[str, str, str], ...] = (("feedback", "feedback", "comment"),

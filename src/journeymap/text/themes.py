@@ -12,24 +12,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
-import pyarrow as pa
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 from journeymap.data.store import Store
-from journeymap.engine.persona import persona_selection
+from journeymap.engine.scope import persona_selection
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
+from journeymap.progress import Progress
 from journeymap.text.cluster import choose_clusters, tfidf
 from journeymap.text.corpus import text_units, with_sentiment
 from journeymap.text.emotion import NEGATIVE
 from journeymap.text.sentiment import Scorer
 
-Progress = Callable[[str, int, int | None], None]
 METHODS = ("tfidf", "embedding")
 QUOTES = 3
 MIN_THEME_SHARE = 0.01  # smaller clusters are reported together as "other"

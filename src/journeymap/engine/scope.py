@@ -1,4 +1,6 @@
-"""The persona's customers: one selection, and one notice, for every section.
+"""The scope of an analysis, for every section: the persona's customers (one selection,
+one notice-and-fallback policy), their events, the event dictionary, the tables that may
+be missing, and how a moment is written.
 
 A map's ``persona.segment`` is a rule on customer attributes (``plan == 'pro'``).  A
 map is often written before its data is loaded — a fresh template, a workspace with
@@ -12,12 +14,14 @@ different: an unknown field there is the user's error
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
+from journeymap.engine.fetch import rows as fetch_rows
 from journeymap.engine.rules_ibis import compile_rule, table_resolver
 from journeymap.model.document import JourneyMap
 from journeymap.model.rules import parse_rule
@@ -92,3 +96,56 @@ def persona_selection(con: ibis.BaseBackend, jmap: JourneyMap | None) -> Persona
     customers = con.table("customers")
     predicate = compile_rule(parse_rule(rule), table_resolver(customers, json_column=None))
     return PersonaSelection(rule=rule, customers=customers.filter(predicate).select("customer_id"))
+
+
+def persona_customers(con: ibis.BaseBackend, jmap: JourneyMap | None) -> tuple[ir.Table | None, str | None]:
+    """The ``customer_id``s of the map's persona (None: everyone) and the notice when the
+    segment rule cannot be applied to this data yet (:func:`persona_selection`)."""
+    persona = persona_selection(con, jmap)
+    return persona.customers, persona.notice
+
+
+def persona_events(con: ibis.BaseBackend, jmap: JourneyMap) -> tuple[ir.Table, int | None, str | None]:
+    """The events of the persona's customers, their number, and the notice when the
+    segment rule cannot be applied to this data yet (then: every customer's events)."""
+    events = con.table("event_log")
+    persona = persona_selection(con, jmap)
+    if persona.customers is None:
+        return events, None, persona.notice
+    n = int(persona.customers.count().to_pyarrow().as_py())
+    return events.semi_join(persona.customers, "customer_id"), n, None
+
+
+def only_persona(table: ir.Table, persona: ir.Table | None) -> ir.Table:
+    """``table``'s rows of the customers in ``persona`` (None: every row)."""
+    return table if persona is None else table.semi_join(persona, "customer_id")
+
+
+def event_names(con: ibis.BaseBackend) -> dict[int, str]:
+    """The store's event-name dictionary, id → name (small: one row per event name)."""
+    rows = fetch_rows(con.table("event_names").select("event_id", "event"))
+    return {int(r["event_id"]): str(r["event"]) for r in rows}
+
+
+def optional_table(con: ibis.BaseBackend, name: str) -> ir.Table | None:
+    """The optional table ``name`` (customers, feedback, transactions, transcripts), or
+    None where it is not loaded."""
+    try:
+        return con.table(name)
+    except TableNotFound:
+        return None
+
+
+def has_table(con: ibis.BaseBackend, name: str) -> bool:
+    """Whether the optional table ``name`` is loaded (``list_tables`` of ibis 12 fails
+    on DuckDB 2)."""
+    return optional_table(con, name) is not None
+
+
+def has_column(con: ibis.BaseBackend, table: str, column: str) -> bool:
+    return column in con.table(table).columns
+
+
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    """A moment or a day as ISO 8601 text for the analysis dict (None stays None)."""
+    return value.isoformat() if value is not None else None
