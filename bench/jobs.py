@@ -75,24 +75,25 @@ def sections(ws_dir: str, map_ref: str, out: str) -> None:
     the other, each timed alone."""
     import time
 
-    from journeymap import analysis
-    from journeymap.engine import analyze as engine
+    from dataclasses import replace
+
+    import journeymap.analysis  # noqa: F401 - registers the analysis layer's sections
+    from journeymap.engine.sections import SECTIONS
     from journeymap.workspace import Workspace
 
     times: dict[str, float] = {}
+    for name, section in list(SECTIONS.items()):
+        if section.run is None:
+            continue
 
-    def timed(registry: dict) -> None:
-        for name, fn in list(registry.items()):
-            def run(c, fn=fn, name=name):  # noqa: ANN001, ANN202
-                start = time.perf_counter()
-                try:
-                    return fn(c)
-                finally:
-                    times[name] = times.get(name, 0.0) + time.perf_counter() - start
-            registry[name] = run
+        def run(c, fn=section.run, name=name):  # noqa: ANN001, ANN202
+            start = time.perf_counter()
+            try:
+                return fn(c)
+            finally:
+                times[name] = times.get(name, 0.0) + time.perf_counter() - start
+        SECTIONS[name] = replace(section, run=run)
 
-    timed(analysis.SECTIONS)
-    timed(engine.SECTIONS)
     with Workspace.open(ws_dir) as ws:
         start = time.perf_counter()
         ws.analyze(map_ref)

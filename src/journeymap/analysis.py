@@ -4,9 +4,10 @@ and the pain points and opportunities found in all of it — one dict, the outpu
 
 The engine (:func:`journeymap.engine.analyze.analyze_map`) must not import metrics or
 text (DESIGN §2), so they meet here, one layer up.  Each extra section is a function of
-``(Context) -> value`` in :data:`SECTIONS`, run in order with progress per section;
-``sections=`` picks some (the engine's own names included), :data:`FAST_SKIPS` are left
-out by ``--fast``.
+``(Context) -> value`` registered in the one section registry
+(:data:`journeymap.engine.sections.SECTIONS`, phase ``results``) with what it reads;
+the order they run in follows from that.  ``sections=`` picks some (the engine's own
+names included), :data:`FAST_SKIPS` are left out by ``--fast``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.analyze import SECTIONS as ENGINE_SECTIONS
 from journeymap.engine.analyze import analyze_map, side_by_side
 from journeymap.engine.churn import churn_section
 from journeymap.engine.clusters import clusters
@@ -33,6 +33,7 @@ from journeymap.engine.scope import (
     persona_events,
     persona_selection,
 )
+from journeymap.engine.sections import SECTIONS
 from journeymap.engine.segments import segment_comparison
 from journeymap.errors import JourneymapError
 from journeymap.metrics import (
@@ -48,7 +49,6 @@ from journeymap.progress import Progress, report
 from journeymap.text.emotion import emotion_section
 from journeymap.text.themes import themes_section
 
-FAST_SKIPS = ("clv", "themes", "clusters")
 
 
 @dataclass
@@ -128,33 +128,40 @@ def _pains(c: Context) -> list[dict[str, Any]]:
     return pains
 
 
-SECTIONS: dict[str, Callable[[Context], Any]] = {
-    "segments": _segments,
-    "churn": lambda c: churn_section(c.con, c.jmap, events=c.events()),
-    "cohorts": lambda c: cohort_retention(c.con, events=c.events()),
-    "clusters": lambda c: clusters(c.con, jmap=c.jmap, events=c.events()),
-    "feedback": lambda c: feedback_section(c.con, c.jmap, segment_by=breakdown_attribute(c),
-                                           since=iso(c.since), until=iso(c.until)),
-    "attribution": lambda c: attribution_section(c.con, c.jmap),
-    "clv": lambda c: clv_section(c.con, c.jmap, segment_by=breakdown_attribute(c)),
-    "goal": lambda c: goal_section(c.con, c.jmap),
-    "emotion": _text(emotion_section),
-    "themes": _text(themes_section),
-    "pain_points": _pains,
-}
+#: the analysis layer's sections, in the one registry (journeymap.engine.sections):
+#: name, function, and what it reads (computed first) or uses when computed anyway;
+#: ``cost``: rough seconds on the 250k-customer demo (the heaviest are started first)
+_READS_FOR_PAINS = ("stages", "touchpoints", "transitions", "paths", BEHAVIOUR, "segments", "churn",
+                    "cohorts", "feedback", "attribution", "goal", "emotion")
+for _name, _fn, _spec in (
+    ("segments", _segments, {"cost": 1.4}),
+    ("churn", lambda c: churn_section(c.con, c.jmap, events=c.events()), {"cost": 2.7}),
+    ("cohorts", lambda c: cohort_retention(c.con, events=c.events()), {"cost": 0.5, "page": False}),
+    ("clusters", lambda c: clusters(c.con, jmap=c.jmap, events=c.events()),
+     {"cost": 3.0, "fast": False, "page": False}),
+    ("feedback", lambda c: feedback_section(c.con, c.jmap, segment_by=breakdown_attribute(c),
+                                            since=iso(c.since), until=iso(c.until)), {"cost": 1.5}),
+    ("attribution", lambda c: attribution_section(c.con, c.jmap), {"cost": 4.5}),
+    ("clv", lambda c: clv_section(c.con, c.jmap, segment_by=breakdown_attribute(c)),
+     {"cost": 2.6, "fast": False, "page": False}),
+    ("goal", lambda c: goal_section(c.con, c.jmap), {"cost": 1.0}),
+    ("emotion", _text(emotion_section), {"cost": 1.0}),
+    ("themes", _text(themes_section), {"cost": 2.0, "fast": False}),
+    (BEHAVIOUR, _behaviour, {"cost": 3.5, "hidden": True}),
+    # pain points read every section they can: those above, and the slow ones when asked for
+    ("pain_points", _pains, {"reads": _READS_FOR_PAINS, "uses": ("clv", "themes", "clusters"),
+                             "also": ("opportunities",)}),
+):
+    SECTIONS.register(_name, _fn, phase="results", **_spec)
 
-
-#: sections that read the others' results: run after them
-AFTER = ("pain_points",)
-
-#: rough cost of each section (250k-customer demo, s): the heaviest are started first
-HEAVY = {BEHAVIOUR: 3.5, "attribution": 4.5, "clusters": 3.0, "churn": 2.7, "clv": 2.6, "themes": 2.0,
-         "feedback": 1.5, "segments": 1.4, "emotion": 1.0, "goal": 1.0, "cohorts": 0.5}
+#: what ``--fast`` and the map page leave out (the slowest sections)
+FAST_SKIPS = tuple(n for n, s in SECTIONS.items() if not s.fast)
+PAGE_SKIPS = tuple(n for n, s in SECTIONS.items() if not s.page)
 
 
 def section_names() -> list[str]:
-    """Every section ``sections=`` may name: the engine's, then these."""
-    return list(dict.fromkeys([*ENGINE_SECTIONS, *SECTIONS, "opportunities"]))
+    """Every section ``sections=`` may name, in output order."""
+    return SECTIONS.names()
 
 
 def full_analysis(
@@ -186,28 +193,18 @@ def full_analysis(
         wanted = [s for s in wanted if s not in FAST_SKIPS]
     if "opportunities" in wanted and "pain_points" not in wanted:
         wanted.append("pain_points")
-    extra = [s for s in SECTIONS if s in wanted]
-    if "pain_points" in wanted:  # pain points read every section they can
-        extra = [s for s in SECTIONS if s in wanted or (s not in FAST_SKIPS and s != "clusters")]
-    engine = tuple(dict.fromkeys(["map", "scope", *(s for s in wanted if s in ENGINE_SECTIONS),
-                                  *(("stages", "touchpoints", "transitions", "paths")
-                                    if "pain_points" in wanted else ())]))
+    needed = SECTIONS.needed(wanted)
+    later = [n for n in needed if SECTIONS[n].phase == "results"]
     result = analyze_map(con, jmap, segment=segment, since=since, until=until, by=by,
-                         sections=engine, progress=progress, **engine_options)
+                         sections=("map", "scope", *needed), progress=progress, **engine_options)
     c = Context(con, jmap, store, segment, since, until, by, result, insight)
-    # the sections read only the store and the engine's result: they run side by side
-    # (on DuckDB, one per thread on cursors of the database); pain points read them all
-    independent = [s for s in extra if s not in AFTER]
-    if "pain_points" in extra:
-        independent.append(BEHAVIOUR)
-    result.update(side_by_side(con, lambda on: replace(c, con=on), independent,
-                               lambda ctx, name: _behaviour(ctx) if name == BEHAVIOUR
-                               else SECTIONS[name](ctx), progress,
-                               parallel=True, weights=HEAVY, label=None))
-    for name in (s for s in extra if s in AFTER):
-        report(progress, name, 0, 1)
-        result[name] = SECTIONS[name](c)
-    report(progress, "done", len(extra), len(extra))
+    # these read the store and the results before them: each wave runs side by side (on
+    # DuckDB, one per thread on cursors of the database) once the waves it waits for ran
+    for wave in SECTIONS.waves(later):
+        result.update(side_by_side(con, lambda on: replace(c, con=on), wave,
+                                   lambda ctx, name: SECTIONS[name].run(ctx), progress,
+                                   parallel=True, weights=SECTIONS.costs(), label=None))
+    report(progress, "done", len(later), len(later))
     keep = {"map", "scope", *wanted}
     return {k: settle(v) for k, v in result.items() if k in keep}
 
@@ -231,8 +228,6 @@ def settle(value: Any) -> Any:
     return value
 
 
-#: What a map page does not show and takes longest to compute.
-PAGE_SKIPS = ("clv", "clusters", "cohorts")
 
 
 def page_analysis(con: ibis.BaseBackend, jmap: JourneyMap, *, store: Any = None) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """``analyze``: every journey analysis of one map, as one JSON-ready dict.
 
 :func:`analyze_map` selects the events in scope, builds the journey table once (one
-window pass, stored as a temp table) and then runs each *section* — a function
-``(Analysis) -> value`` registered in :data:`SECTIONS` — on it.  Other parts of
-journeymap add sections (segments, churn, cohorts, feedback, attribution, ...) with
-:func:`register_section`; the keys of DESIGN.md §3.3 are always present.
+window pass, stored as a temp table) and then runs each *section* of the ``journeys``
+phase — a function ``(Analysis) -> value`` in the one registry,
+:data:`journeymap.engine.sections.SECTIONS` — on it, side by side.  The keys of
+DESIGN.md §3.3 are always present: those the analysis layer computes (pain points,
+segments) are declared here and written empty when the engine runs alone.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from journeymap.engine.journeys import (
 from journeymap.engine.paths import loops, path_variants, paths_around
 from journeymap.engine.scope import event_names, iso
 from journeymap.engine.scratch import shared_scratch
+from journeymap.engine.sections import SECTIONS
 from journeymap.engine.stages import Reach, decay_points, stage_funnel
 from journeymap.engine.transitions import transitions
 from journeymap.model.document import JourneyMap
@@ -96,13 +98,10 @@ def _reached(a: Analysis) -> ir.Table:
         a.journeys, a.funnel, jmap=a.jmap, names=a.names), "jm_reached")
 
 
-Section = Callable[[Analysis], Any]
-SECTIONS: dict[str, Section] = {}
-
-
-def register_section(name: str, fn: Section) -> None:
-    """Add (or replace) the section ``name`` of the analyze output."""
-    SECTIONS[name] = fn
+def register_section(name: str, fn: Callable[[Analysis], Any], **spec: Any) -> None:
+    """Add (or replace) the ``journeys``-phase section ``name`` of the analyze output
+    (``spec``: the fields of :class:`journeymap.engine.sections.Section`)."""
+    SECTIONS.register(name, fn, phase="journeys", **spec)
 
 
 def _totals(a: Analysis) -> dict[str, int]:
@@ -260,20 +259,24 @@ def unmatched_section(a: Analysis, examples: int = 5) -> dict[str, Any]:
     }
 
 
-def _empty(a: Analysis) -> list[Any]:
-    return []
-
+#: rough relative cost of the heavy sections (10 M events, CPU s): submitted first
+HEAVY = {"transitions": 0.9, "funnel": 0.8, "outcome_paths": 0.8, "stages": 0.65,
+         "stage_transitions": 0.5, "by": 0.5, "paths": 0.4, "loops": 0.4, "unmatched": 0.3,
+         "touchpoints": 0.2}
 
 for _name, _fn in (
     ("map", map_section), ("scope", scope_section), ("stages", stages_section),
     ("touchpoints", touchpoints_section), ("transitions", transitions_section),
     ("stage_transitions", stage_transitions_section), ("paths", paths_section),
     ("outcome_paths", outcome_paths_section), ("paths_to", paths_to_section),
-    ("paths_from", paths_from_section), ("loops", loops_section), ("funnel", funnel_section), ("decay_points", decay_section),
-    ("by", by_section), ("pain_points", _empty), ("segments", _empty),
+    ("paths_from", paths_from_section), ("loops", loops_section), ("funnel", funnel_section),
+    ("decay_points", decay_section), ("by", by_section), ("pain_points", None), ("segments", None),
     ("unmatched", unmatched_section),
 ):
-    register_section(_name, _fn)
+    if _fn is None:  # a contract key the analysis layer computes (journeymap.analysis)
+        SECTIONS.register(_name, None, phase="results", default=list)
+    else:
+        register_section(_name, _fn, cost=HEAVY.get(_name, 0.0))
 
 
 def group_table(con: ibis.BaseBackend, attribute: str) -> ir.Table:
@@ -374,7 +377,8 @@ def analyze_map(
                         catalog=catalog)
 
     cache: dict[str, Any] = {"_lock": threading.Lock(), "_drop": []}
-    wanted = [s for s in SECTIONS if sections is None or s in sections]
+    wanted = [name for name, s in SECTIONS.items() if (sections is None or name in sections)
+              and (s.phase == "journeys" or s.default is not None)]
     try:
         return _run_sections(con, bind, wanted, progress, parallel=catalog is not None)
     finally:
@@ -382,18 +386,19 @@ def analyze_map(
             drop_materialized(con, table)
 
 
-#: rough relative cost of the heavy sections (10 M events, CPU s): submitted first
-HEAVY = {"transitions": 0.9, "funnel": 0.8, "outcome_paths": 0.8, "stages": 0.65,
-         "stage_transitions": 0.5, "by": 0.5, "paths": 0.4, "loops": 0.4, "unmatched": 0.3,
-         "touchpoints": 0.2}
-
-
 def _run_sections(con: ibis.BaseBackend, bind: Callable[[ibis.BaseBackend], Analysis],
                   wanted: list[str], progress: Progress | None, *,
                   parallel: bool) -> dict[str, Any]:
-    """Every wanted section's value, in registration order (see :func:`side_by_side`)."""
-    return side_by_side(con, bind, wanted, lambda a, name: SECTIONS[name](a), progress,
-                        parallel=parallel, weights=HEAVY, label="analysing")
+    """Every wanted section's value, in registration order (see :func:`side_by_side`);
+    a section the analysis layer computes gets its empty default."""
+    def run(a: Analysis, name: str) -> Any:
+        section = SECTIONS[name]
+        if section.phase != "journeys" or section.run is None:
+            return section.default() if section.default is not None else None
+        return section.run(a)
+
+    return side_by_side(con, bind, wanted, run, progress, parallel=parallel,
+                        weights=SECTIONS.costs(), label="analysing")
 
 
 T = TypeVar("T")
