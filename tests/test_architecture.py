@@ -194,7 +194,7 @@ DEFINED_ONCE = {
     "persona_events": "journeymap.engine.scope", "persona_customers": "journeymap.engine.scope",
     "has_table": "journeymap.engine.scope", "optional_table": "journeymap.engine.scope",
     "iso": "journeymap.engine.scope", "_iso": None, "Progress": "journeymap.progress",
-    "capabilities": "journeymap.engine.capabilities",
+    "capabilities": "journeymap.engine.backend",
 }
 
 
@@ -210,3 +210,17 @@ def test_shared_pieces_are_defined_once() -> None:
                               if isinstance(t, ast.Name) and t.id in DEFINED_ONCE})
     for piece, home in DEFINED_ONCE.items():
         assert where.get(piece, []) == ([home] if home else []), f"{piece} defined in {where.get(piece)}"
+
+
+def test_only_the_backend_module_asks_which_engine_runs() -> None:
+    """``con.name`` (``"duckdb"``, ``"pyspark"``) is read in engine/backend.py alone; every
+    other module asks ``capabilities(con)`` (issue 9, point 2)."""
+    askers = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr == "name"
+                    and isinstance(node.value, ast.Name) and node.value.id in {"con", "backend"}):
+                askers.append(name)
+            if isinstance(node, ast.Constant) and node.value in {"pyspark"}:
+                askers.append(name)
+    assert set(askers) == {"journeymap.engine.backend"}, sorted(set(askers))  # found there, only there

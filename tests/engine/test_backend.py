@@ -81,7 +81,7 @@ def test_export_layout_and_refresh(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_capabilities_are_asked_once_per_connection(ws: Workspace) -> None:
-    from journeymap.engine.capabilities import capabilities
+    from journeymap.engine.backend import capabilities
 
     con = ws.store.ibis()
     caps = capabilities(con)

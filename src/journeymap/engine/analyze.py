@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 from journeymap.engine.fetch import rows, scalar
 from journeymap.engine.funnels import (
     FunnelSpec,

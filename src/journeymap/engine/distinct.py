@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 from journeymap.engine.fetch import rows
 from journeymap.engine.journeys import CHUNK_BITS, CHUNK_MASK
 

@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 
 
 def to_arrow(expr: ir.Expr) -> pa.Table:

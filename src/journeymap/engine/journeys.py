@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 from journeymap.engine.fetch import scalar
 from journeymap.engine.order import event_order
 from journeymap.engine.rules_ibis import UnknownFieldError, compile_rule, table_resolver

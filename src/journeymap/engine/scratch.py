@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 
 
 def drop_statement(name: str, catalog: str | None = None) -> sge.Drop:

@@ -17,7 +17,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 from journeymap.engine.journeys import customer_splits, duckdb_threads, journey_table
 from journeymap.engine.order import event_order
 from journeymap.engine.scope import event_names, only_persona, persona_customers

@@ -29,7 +29,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymap.engine import stats
-from journeymap.engine.capabilities import capabilities
+from journeymap.engine.backend import capabilities
 from journeymap.engine.journeys import (
     Scope,
     customer_splits,
