@@ -206,7 +206,28 @@ def full_analysis(
                                    parallel=True, weights=SECTIONS.costs(), label=None))
     report(progress, "done", len(later), len(later))
     keep = {"map", "scope", *wanted}
+    _touchpoint_kpis(result)
     return {k: settle(v) for k, v in result.items() if k in keep}
+
+
+TOUCHPOINT_KPIS = ("csat", "nps", "ces")
+
+
+def _touchpoint_kpis(result: dict[str, Any]) -> None:
+    """Each touchpoint row carries its feedback KPIs and comment sentiment (DESIGN §3.3:
+    ``touchpoints: [{..., csat, nps, ces, sentiment}]``), the same dicts — value, n,
+    interval — as the ``feedback`` and ``emotion`` sections; None where nobody answered.
+    Added only when those sections ran."""
+    feedback, emotion = result.get("feedback"), result.get("emotion")
+    by_tp = feedback.get("touchpoints") if isinstance(feedback, dict) else None
+    felt = emotion.get("touchpoints") if isinstance(emotion, dict) else None
+    sentiment = {r["touchpoint"]: r.get("sentiment") for r in felt or [] if isinstance(r, dict)}
+    for row in result.get("touchpoints") or []:
+        if isinstance(by_tp, dict):
+            kpis = by_tp.get(row["id"]) or {}
+            row.update({k: kpis.get(k) for k in TOUCHPOINT_KPIS})
+        if felt is not None:
+            row["sentiment"] = sentiment.get(row["id"])
 
 
 SIGNIFICANT_DIGITS = 12

@@ -185,3 +185,40 @@ def test_sections_side_by_side_equal_one_by_one(demo: tuple[Workspace, dict[str,
         ws.store.con.execute(f"SET threads = {int(threads)}")
     assert side_by_side == one_by_one
     assert {"churn", "attribution", "feedback", "emotion", "themes", "clv"} <= side_by_side.keys()
+
+
+#: DESIGN §3.3: the keys every row carries ("these keys at least").
+CONTRACT_ROWS = {
+    "stages": {"id", "name", "customers", "conversion_to_next", "median_seconds_in_stage"},
+    "touchpoints": {"id", "stage", "channel", "events", "customers", "csat", "nps", "ces", "sentiment"},
+    "transitions": {"from", "to", "count", "customers", "median_seconds"},
+    "paths": {"path", "customers", "share"},
+    "funnel": {"step", "customers", "conversion"},
+    "pain_points": {"target", "kind", "score", "evidence"},
+}
+
+
+@pytest.mark.parametrize("which", ["sme", "enterprise"])
+def test_analysis_follows_the_design_contract(which: str, request: pytest.FixtureRequest) -> None:
+    """analyze's output has the keys of DESIGN §3.3 with the types the page reads by name
+    (journeymap.model.analysis_output), and a touchpoint carries its feedback KPIs."""
+    from journeymap.model.analysis_output import AnalysisError, parse_analysis
+
+    result = request.getfixturevalue(which)
+    assert parse_analysis(result) is not None
+    assert {"map", "unmatched", "segments", *CONTRACT_ROWS} <= result.keys()
+    assert {"id", "title", "type"} <= result["map"].keys()
+    assert {"events", "examples"} <= result["unmatched"].keys()
+    for key, fields in CONTRACT_ROWS.items():
+        assert result[key], key
+        for row in result[key]:
+            assert fields <= row.keys(), (key, fields - row.keys())
+    answered = [t for t in result["touchpoints"] if t["csat"] is not None]
+    assert answered and all(t["csat"]["n"] > 0 and t["csat"]["ci_low"] <= t["csat"]["value"]
+                            for t in answered)
+    for t in answered:
+        assert t["csat"] == result["feedback"]["touchpoints"][t["id"]]["csat"]
+    broken = json.loads(json.dumps(result))
+    broken["transitions"][0]["from"] = 7
+    with pytest.raises(AnalysisError, match=r"transitions\[0\]\.from"):
+        parse_analysis(broken)

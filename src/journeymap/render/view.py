@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from journeymap.model.analysis_output import Analysis, PainPoint, parse_analysis
 from journeymap.model.document import Emotion, JourneyMap, Kpi, Stage, Touchpoint
 from journeymap.render.icons import channel_color, icon_key
 from journeymap.render.metrics import Metric, by_id, kpi_status, metric, progress_share, rows
@@ -192,13 +193,13 @@ def _quotes(row: Mapping[str, Any], themes: list[Mapping[str, Any]], tp_id: str)
     return found[:3]
 
 
-def _pain_text(p: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def _pain_text(p: PainPoint, names: Mapping[str, str]) -> str:
     """One line a person reads: rank, kind, where, the number against its baseline, n."""
-    kind = str(p.get("kind") or "pain point").replace("_", " ")
-    target = str(p.get("target") or "").split(":", 1)[-1]
+    kind = p["kind"].replace("_", " ")
+    target = p["target"].split(":", 1)[-1]
     rank = f"#{p['rank']} " if p.get("rank") else ""
     text = f"{rank}{kind.capitalize()}: {names.get(target, target)}"
-    e = p.get("evidence") if isinstance(p.get("evidence"), Mapping) else {}
+    e = p.get("evidence", {})
     value, baseline = _float(e.get("value")), _float(e.get("baseline"))
     if value is not None and baseline is not None and value <= 1 and baseline <= 1:
         text += f" — {value * 100:.0f} % vs {baseline * 100:.0f} %"
@@ -214,10 +215,12 @@ MAX_DECAYS_PER_STAGE = 2
 
 
 def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> MapView:
-    """Join ``jmap`` with ``analysis`` (any subset of the analyze dict's keys)."""
-    a: dict[str, Any] = dict(analysis or {})
-    stage_rows = by_id(a.get("stages"), "id", "stage")
-    tp_rows = by_id(a.get("touchpoints"), "id", "touchpoint")
+    """Join ``jmap`` with ``analysis`` (any subset of the analyze dict's keys; the keys of
+    DESIGN §3.3 are checked first and read by name, :mod:`journeymap.model.analysis_output`)."""
+    typed: Analysis = parse_analysis(analysis)
+    a: dict[str, Any] = dict(typed)
+    stage_rows: dict[str, Mapping[str, Any]] = {r["id"]: r for r in typed.get("stages", [])}
+    tp_rows: dict[str, Mapping[str, Any]] = {r["id"]: r for r in typed.get("touchpoints", [])}
     fb = feedback_rows(a.get("feedback"))
     scope = a.get("scope") if isinstance(a.get("scope"), Mapping) else {}
     for key in ("customers", "events", "segment_customers"):
@@ -228,24 +231,24 @@ def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> M
     emotions = by_id(a.get("emotion") if not isinstance(a.get("emotion"), Mapping)
                      or "stages" not in a["emotion"] else a["emotion"]["stages"], "stage", "id")
     themes = rows(a.get("themes"))
-    paths = rows(a.get("paths"))
-    transitions = rows(a.get("transitions"))
+    paths = typed.get("paths", [])
+    transitions = typed.get("transitions", [])
     total = a.get("segment_customers") or a.get("customers")
     names = {t.id: t.name for t in jmap.touchpoints} | {s.id: s.name for s in jmap.stages}
     stage_of_tp = {t.id: t.stage for t in jmap.touchpoints}
     pains: dict[str, list[str]] = {}
     flagged: dict[str, list[str]] = {}  # touchpoint id -> its ranked pain points
-    for p in rows(a.get("pain_points")):
-        target = str(p.get("target") or "").split(":", 1)[-1]
+    for p in typed.get("pain_points", []):
+        target = p["target"].split(":", 1)[-1]
         stage_id = target if target in stage_rows or target in jmap.stage_ids() else stage_of_tp.get(target)
         if stage_id:
             pains.setdefault(stage_id, []).append(_pain_text(p, names))
             if target in stage_of_tp:
                 flagged.setdefault(target, []).append(pains[stage_id][-1])
     shown: dict[str, int] = {}
-    for d in rows(a.get("decay_points")):
+    for d in typed.get("decay_points", []):
         share = _float(d.get("share_of_stage"))
-        stage_key = str(d.get("stage") or "")
+        stage_key = d["stage"]
         if not stage_key or not d.get("customers") or share is None or share < MIN_DECAY_SHARE:
             continue
         if shown.get(stage_key, 0) >= MAX_DECAYS_PER_STAGE:
@@ -269,17 +272,18 @@ def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> M
                                 customers=_int(row.get("customers")), events=_int(row.get("events")))
             if tv.customers is not None and total:
                 tv.share = tv.customers / total
-            tv.metrics = [(k, m) for k in FEEDBACK_METRICS if (m := metric(row.get(k))) is not None]
-            known = {k for k, _ in tv.metrics}
-            tv.metrics += [(r["metric"], m) for r in fb if r.get("touchpoint") == tp.id and r["metric"] not in known
-                           and (m := metric(r)) is not None]
+            # the feedback section's KPIs (every metric, in its order); the touchpoint row's
+            # csat/nps/ces/sentiment only for an analysis without that section
+            tv.metrics = [(r["metric"], m) for r in fb if r.get("touchpoint") == tp.id
+                          and (m := metric(r)) is not None] if "feedback" in a else \
+                         [(k, m) for k in FEEDBACK_METRICS if (m := metric(row.get(k))) is not None]
             tv.kpis = [_kpi_view(k, _lookup(k.metric, tp.id, stage.id, fb, tp_rows, stage_rows, k)) for k in tp.kpis]
-            tv.paths = [(" → ".join(names.get(str(x), str(x)) for x in p.get("path", [])),
+            tv.paths = [(" → ".join(names.get(x, x) for x in p["path"]),
                          _int(p.get("customers")), _float(p.get("share")))
-                        for p in paths if tp.id in p.get("path", []) or stage.id in p.get("path", [])][:3]
-            tv.next_steps = sorted(((names.get(str(t.get("to")), str(t.get("to"))),
+                        for p in paths if tp.id in p["path"] or stage.id in p["path"]][:3]
+            tv.next_steps = sorted(((names.get(t["to"], t["to"]),
                                      _int(t.get("customers")) or _int(t.get("count")) or 0)
-                                    for t in transitions if t.get("from") == tp.id),
+                                    for t in transitions if t["from"] == tp.id),
                                    key=lambda x: -x[1])[:3]
             tv.quotes = _quotes(row, themes, tp.id)
             tv.flagged = flagged.get(tp.id, [])
