@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(VENV)/bin/journeymap demo $(DEMO_DIR) --no-serve
+	$(VENV)/bin/journeymap demo $(DEMO_DIR) $(DEMO_ARGS)
 
 test: install-test system-deps
 	$(PY) -m pytest

@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("render",),
     ("analysis", "reports"),
     ("workspace",),
+    ("app",),
     ("commands", "cli", "cli_progress", "demo", "docs_gen"),
 )
 
@@ -43,12 +44,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "reports": {"model", "data", "config", "engine", "metrics", "text"},
     "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports"},
 }
-FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen"}
+FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen", "app"}
 #: Front ends call the service (workspace, reports), the document model, rendering's pure
 #: functions and each other; from the layers the service wraps they import only the
 #: option types the service's methods take.
 FRONT_END_MAY_IMPORT = {"workspace", "reports", "model", "render", "config", "commands", "cli_progress",
-                        "demo", "cli"}
+                        "demo", "cli", "app"}
 OPTION_TYPES = {
     "journeymap.engine.funnels": {"FunnelSpec"},
     "journeymap.engine.journeys": {"JourneyOptions"},

@@ -251,8 +251,9 @@ def settle(value: Any) -> Any:
 
 
 
-def page_analysis(con: ibis.BaseBackend, jmap: JourneyMap, *, store: Any = None) -> dict[str, Any]:
+def page_analysis(con: ibis.BaseBackend, jmap: JourneyMap, *, store: Any = None,
+                  progress: Progress | None = None) -> dict[str, Any]:
     """The analysis dict a map page renders: :func:`full_analysis` without the sections
     a page does not show (:data:`PAGE_SKIPS`)."""
     wanted = [s for s in section_names() if s not in PAGE_SKIPS]
-    return full_analysis(con, jmap, store=store, sections=wanted)
+    return full_analysis(con, jmap, store=store, sections=wanted, progress=progress)

@@ -48,6 +48,7 @@ class Config:
     spark_url: str | None = None  # [engine] spark_url (journeymap.engine.backend.spark_settings)
     spark_data: str | None = None  # [engine] spark_data: the Parquet layout as the cluster sees it
     spark_conf: dict[str, str] = field(default_factory=dict)  # [engine.spark_conf]
+    app_database_url: str | None = None  # [app] database_url: the app's metadata (default: SQLite in .journeymap/)
 
     def source(self, kind: str) -> SourceConfig:
         return self.sources.get(kind, SourceConfig())
@@ -65,6 +66,8 @@ class Config:
         sources = {k: _source_to_toml(s) for k, s in self.sources.items()}
         if sources:
             doc["sources"] = sources
+        if self.app_database_url:
+            doc["app"] = {"database_url": self.app_database_url}
         header = (
             "# journeymap workspace settings.\n"
             "# [engine] url: 'duckdb:FILE' (relative to this folder) is the embedded default;\n"
@@ -134,6 +137,13 @@ def load_config(path: Path) -> Config:
     spark_conf = engine.get("spark_conf", {})
     if not isinstance(spark_conf, dict):
         raise ConfigError(f"{path}: engine.spark_conf: expected a table of \"key\" = \"value\"")
+    app = raw.get("app", {})
+    if not isinstance(app, dict) or set(app) - {"database_url"}:
+        raise ConfigError(f"{path}: app: expected a table with database_url = \"sqlite:///...\" "
+                          "or \"postgresql+psycopg://...\"")
+    database_url = app.get("database_url")
+    if not isinstance(database_url, (str, type(None))):
+        raise ConfigError(f"{path}: app.database_url must be text")
     sources_raw = raw.get("sources", {})
     if not isinstance(sources_raw, dict):
         raise ConfigError(f"{path}: sources: expected a table")
@@ -144,7 +154,8 @@ def load_config(path: Path) -> Config:
         sources[kind] = _source(kind, value, path)
     return Config(name=str(name), engine_url=str(url), sources=sources, memory_limit=memory,
                   spark_url=spark_url, spark_data=spark_data,
-                  spark_conf={str(k): str(v) for k, v in spark_conf.items()})
+                  spark_conf={str(k): str(v) for k, v in spark_conf.items()},
+                  app_database_url=database_url)
 
 
 def save_config(config: Config, path: Path) -> None:

@@ -163,17 +163,23 @@ class Workspace:
                 title: str | None = None, overwrite: bool = False) -> Path:
         """``maps/NAME.yaml`` from a template (``future-state`` needs ``from_map``, the
         current-state map it improves)."""
-        from journeymap.model.templates import FUTURE_STATE, future_state, slug, template_text
+        from journeymap.model.templates import slug
+
+        text = self.template_text(name, template, from_map=from_map, title=title)
+        return self.save_map_text(self.maps_dir / f"{slug(name)}.yaml", text, overwrite=overwrite)
+
+    def template_text(self, name: str, template: str, *, from_map: str | None = None,
+                      title: str | None = None) -> str:
+        """The YAML text of a new map NAME from a template (see :meth:`new_map`)."""
+        from journeymap.model.templates import FUTURE_STATE, future_state, template_text
 
         if template == FUTURE_STATE:
             if not from_map:
                 raise JourneymapError("--template future-state needs --from MAP (the current-state map it improves)")
-            text = future_state(self.load_map(from_map), name, title)
-        else:
-            if from_map:
-                raise JourneymapError("--from is only for --template future-state")
-            text = template_text(template, name, title)
-        return self.save_map_text(self.maps_dir / f"{slug(name)}.yaml", text, overwrite=overwrite)
+            return future_state(self.load_map(from_map), name, title)
+        if from_map:
+            raise JourneymapError("--from is only for --template future-state")
+        return template_text(template, name, title)
 
     def discover(self, path: str | os.PathLike[str], *, overwrite: bool = False,
                  progress: Progress | None = None, **options: Any) -> tuple[Path, Discovery]:
@@ -267,12 +273,35 @@ class Workspace:
 
         path = self.resolve_map(ref)
         jmap = self.load_map(path)
-        analysis = page_analysis(self.store.ibis(), jmap, store=self.store)
+        analysis = self.analyze_page(jmap)
         try:
             source = str(path.relative_to(self.root))
         except ValueError:
             source = str(path)
         return jmap, analysis, source
+
+    def analyze_page(self, jmap: JourneyMap, *, reader: bool = False,
+                     progress: Progress | None = None) -> dict[str, Any]:
+        """The analysis a map's page shows (every section but :data:`PAGE_SKIPS`).
+        ``reader``: on a cursor of its own, so another thread may call it while this
+        one serves other reads (the app's background jobs)."""
+        from journeymap.analysis import page_analysis
+
+        con = self.reader() if reader else self.store.ibis()
+        return page_analysis(con, jmap, store=self.store, progress=progress)
+
+    def reader(self) -> ibis.BaseBackend:
+        """An Ibis backend on a new cursor of the store: reads from another thread see the
+        last committed ingest, never half of one."""
+        import ibis as _ibis
+
+        return _ibis.duckdb.from_connection(self.store.reader())
+
+    def data_version(self) -> int:
+        """A number that grows with every ingest (0 before the first): cached analyses
+        are valid for one data version."""
+        row = self.store.reader().execute("SELECT coalesce(max(_ingest_id), 0) FROM ingests").fetchone()
+        return int(row[0]) if row else 0
 
     def segments(self, jmap: JourneyMap | str | os.PathLike[str], **options: Any) -> dict[str, Any]:
         """Metrics per segment with tests (:func:`journeymap.reports.segments_report`)."""

@@ -1,4 +1,4 @@
-"""`journeymap demo`: generate, load and render the demo company, then serve it."""
+"""`journeymap demo`: generate, load and render the demo company, then open the app on it."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from journeymap.commands.ingest import print_ingest
 @click.option("--customers", default=50_000, show_default=True, type=click.IntRange(min=50),
               help="Number of customers to generate.")
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same data).")
-@click.option("--no-serve", is_flag=True, help="Only write the report; never start a server.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port of the local server.")
+@click.option("--no-serve", is_flag=True, help="Only write the report; do not start the app.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the app.")
 def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) -> None:
     """Generate a realistic demo company, load it, and show its journey maps."""
     from journeymap.demo.run import run_demo
@@ -34,7 +34,7 @@ def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) 
         out.print(f"  {page}")
     out.print(Text.assemble("\nOpen the report: ", (str(result.index), "bold")))
     if not no_serve:
-        from journeymap.render.serve import serve_folder
+        from journeymap.app.server import serve
 
         # serve prints its own markup (the address in bold) and no user text
-        serve_folder(result.index.parent, port=port, console=Console(highlight=False, soft_wrap=True))
+        serve(Path(directory), port=port, console=Console(highlight=False, soft_wrap=True))

@@ -1,0 +1,183 @@
+"""The JSON API under ``/api/``: everything the pages do (OpenAPI at ``/openapi.json``).
+
+Errors are JSON ``{"error": "..."}`` with the CLI's words; an invalid map is 422 with
+``problems: [{file, line, path, message}]``; a save based on an old version is 409 with
+both versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from journeymap.app.library import MapSummary, problems_of
+from journeymap.app.security import Principal, authorize
+from journeymap.app.state import state_of
+from journeymap.app.tables import JobRow, MapVersion
+
+router = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["api"])
+
+
+# -- shapes ---------------------------------------------------------------------
+def version_json(v: MapVersion, *, text: bool = False) -> dict[str, Any]:
+    out = {"number": v.number, "author": v.author, "message": v.message, "source": v.source,
+           "created_at": v.created_at.isoformat() + "Z", "valid": v.valid, "problems": v.problems,
+           "restored_from": v.restored_from, "checksum": v.checksum}
+    if text:
+        out["text"] = v.text
+    return out
+
+
+def summary_json(m: MapSummary) -> dict[str, Any]:
+    r = m.row
+    return {"ref": r.ref, "file": r.file, "id": r.map_id, "title": r.title, "persona": r.persona,
+            "type": r.map_type, "owner": r.owner, "versions": m.versions,
+            "latest": version_json(m.latest)}
+
+
+def job_json(job: JobRow) -> dict[str, Any]:
+    return {"id": job.id, "kind": job.kind, "target": job.target, "status": job.status,
+            "progress": round(job.progress, 4), "step": job.step, "error": job.error,
+            "result": job.result, "created_at": job.created_at.isoformat() + "Z",
+            "finished_at": job.finished_at.isoformat() + "Z" if job.finished_at else None}
+
+
+class SaveMap(BaseModel):
+    text: str = Field(description="the map document as YAML, written to the file as given")
+    base_version: int | None = Field(description="the version this edit started from")
+    message: str = Field(default="", max_length=1000, description="what changed and why")
+
+
+class NewMap(BaseModel):
+    ref: str = Field(description="file name without .yaml (lower-case letters, digits, - and _)")
+    text: str | None = Field(default=None, description="the document; or give template")
+    template: str | None = Field(default=None, description="a template name (GET /api/templates)")
+    title: str | None = None
+    from_map: str | None = Field(default=None, description="future-state: the current-state map it improves")
+    message: str = "created"
+
+
+class Restore(BaseModel):
+    version: int
+    base_version: int | None
+
+
+class CheckText(BaseModel):
+    text: str
+    file: str = "map.yaml"
+
+
+# -- routes ---------------------------------------------------------------------
+@router.get("/session")
+def session(request: Request, who: Principal = Depends(authorize)) -> dict[str, Any]:
+    """Who you are and the CSRF token every state change must send (X-CSRF-Token)."""
+    return {"user": who.name, "csrf_token": state_of(request).token}
+
+
+@router.get("/status")
+def status(request: Request) -> dict[str, Any]:
+    """The store: tables, rows, time ranges, quarantine, ingests (= journeymap status)."""
+    st = state_of(request)
+    return {**st.ws.status(), "data_version": st.ws.data_version()}
+
+
+@router.get("/maps")
+def list_maps(request: Request) -> list[dict[str, Any]]:
+    st = state_of(request)
+    st.library.sync()
+    return [summary_json(m) for m in st.library.maps()]
+
+
+@router.post("/maps", status_code=201)
+def create_map(request: Request, body: NewMap, who: Principal = Depends(authorize)) -> dict[str, Any]:
+    st = state_of(request)
+    text = body.text
+    if text is None:
+        from journeymap.errors import JourneymapError
+
+        if not body.template:
+            raise JourneymapError("give text (the YAML document) or template")
+        text = st.ws.template_text(body.ref, body.template, from_map=body.from_map, title=body.title)
+    st.library.create(body.ref, text, author=who.name, message=body.message)
+    return summary_json(st.library.get(body.ref))
+
+
+@router.get("/maps/{ref}")
+def get_map(request: Request, ref: str) -> dict[str, Any]:
+    """The latest version: its text as in the file, and the document as JSON."""
+    st = state_of(request)
+    st.library.sync()
+    m = st.library.get(ref)
+    out = summary_json(m) | {"text": m.latest.text, "document": None}
+    if m.latest.valid:
+        out["document"] = st.library.document(m.latest).model_dump(mode="json", exclude_defaults=True)
+    return out
+
+
+@router.put("/maps/{ref}")
+def save_map(request: Request, ref: str, body: SaveMap, who: Principal = Depends(authorize)) -> dict[str, Any]:
+    """Save a new version (409 when ``base_version`` is not the latest any more)."""
+    st = state_of(request)
+    v = st.library.save(ref, body.text, base=body.base_version, author=who.name, message=body.message)
+    return version_json(v)
+
+
+@router.get("/maps/{ref}/versions")
+def versions(request: Request, ref: str) -> list[dict[str, Any]]:
+    st = state_of(request)
+    st.library.sync()
+    return [version_json(v) for v in st.library.versions(ref)]
+
+
+@router.get("/maps/{ref}/versions/{number}")
+def version(request: Request, ref: str, number: int) -> dict[str, Any]:
+    return version_json(state_of(request).library.version(ref, number), text=True)
+
+
+@router.get("/maps/{ref}/diff")
+def diff(request: Request, ref: str, from_: int = Query(alias="from"), to: int = Query()) -> dict[str, Any]:
+    """What changed from one version to another, in the map's words."""
+    changes = state_of(request).library.diff(ref, from_, to)
+    return {"from": from_, "to": to, "changes": [c.as_dict() for c in changes]}
+
+
+@router.post("/maps/{ref}/restore")
+def restore(request: Request, ref: str, body: Restore, who: Principal = Depends(authorize)) -> dict[str, Any]:
+    """Make an old version the latest again (a new version)."""
+    v = state_of(request).library.restore(ref, body.version, base=body.base_version, author=who.name)
+    return version_json(v)
+
+
+@router.get("/maps/{ref}/analysis")
+def analysis(request: Request, response: Response, ref: str) -> dict[str, Any]:
+    """The cached analysis of the latest version; 202 with the job while none is fresh
+    (``analysis`` then holds the last one made, marked ``fresh: false``)."""
+    st = state_of(request)
+    st.library.sync()
+    cached, job = st.jobs.analysis_for(ref)
+    if cached is None or not cached.fresh:
+        response.status_code = 202
+    return {"fresh": bool(cached and cached.fresh), "job": job_json(job) if job else None,
+            "data_version": cached.data_version if cached else None,
+            "analysis": cached.result if cached else None}
+
+
+@router.get("/jobs/{job_id}")
+def job(request: Request, job_id: str) -> dict[str, Any]:
+    return job_json(state_of(request).jobs.job(job_id))
+
+
+@router.post("/validate")
+def validate(body: CheckText) -> dict[str, Any]:
+    """The problems ``journeymap validate`` reports for a document (none: valid)."""
+    problems = problems_of(body.text, body.file)
+    return {"valid": not problems, "problems": problems}
+
+
+@router.get("/templates")
+def templates() -> list[dict[str, str]]:
+    from journeymap.model.templates import list_templates
+
+    return [{"name": t.name, "title": t.title} for t in list_templates()]

@@ -1,0 +1,159 @@
+"""Analyses off the request path: one worker thread, results cached per (map text, data
+version).
+
+A page asks :meth:`Jobs.analysis_for` and gets at once what is cached — the exact
+analysis if there is one, else the latest of that map (marked stale) — while a job
+computes the fresh one.  The worker reads the store on its own cursor, so a request
+never waits for the engine, and an ingest (the store's one writer) is seen whole or not
+at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from journeymap.app.library import MapLibrary
+from journeymap.app.tables import AnalysisRow, JobRow, MapRow, MapVersion, utcnow
+
+log = logging.getLogger("journeymap.app")
+
+PROGRESS_EVERY = 0.25  # seconds between progress writes of one job
+
+
+@dataclass(frozen=True)
+class Cached:
+    """An analysis from the cache; ``fresh`` when it is for this very map text and data."""
+
+    result: dict[str, Any]
+    fresh: bool
+    version_checksum: str
+    data_version: int
+    created_at: Any
+    seconds: float
+
+
+class Jobs:
+    """The app's background work (one worker: DuckDB runs each analysis on every core)."""
+
+    def __init__(self, library: MapLibrary, sessions: sessionmaker[Session]):
+        self.library = library
+        self.sessions = sessions
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journeymap-job")
+        self._running: dict[tuple[int, str, int], str] = {}  # (map, checksum, data) -> job id
+        self._guard = threading.Lock()
+        self._futures: dict[str, Future[None]] = {}
+        with sessions.begin() as s:  # jobs of an earlier process did not finish
+            for job in s.scalars(select(JobRow).where(JobRow.status.in_(("queued", "running")))):
+                job.status, job.error, job.finished_at = "failed", "the app stopped before it finished", utcnow()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- analyses --------------------------------------------------------------
+    def analysis_for(self, ref: str, *, start: bool = True) -> tuple[Cached | None, JobRow | None]:
+        """The cached analysis of ``ref``'s latest version (fresh or the last one made),
+        and the job computing a fresh one when the cache has none (started if ``start``)."""
+        summary = self.library.get(ref)
+        data_version = self.library.ws.data_version()
+        cached = self._cached(summary.row.id, summary.latest.checksum, data_version)
+        job = None
+        if (cached is None or not cached.fresh) and summary.latest.valid and start:
+            job = self.start_analysis(summary.row, summary.latest, data_version)
+        return cached, job
+
+    def cached(self, summary: Any, data_version: int) -> Cached | None:
+        """What the cache holds for a map summary (no job started)."""
+        return self._cached(summary.row.id, summary.latest.checksum, data_version)
+
+    def _cached(self, map_pk: int, checksum: str, data_version: int) -> Cached | None:
+        with self.sessions() as s:
+            exact = s.scalar(select(AnalysisRow).where(AnalysisRow.map_pk == map_pk, AnalysisRow.checksum == checksum,
+                                                       AnalysisRow.data_version == data_version))
+            row = exact or s.scalar(select(AnalysisRow).where(AnalysisRow.map_pk == map_pk)
+                                    .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc()).limit(1))
+            if row is None:
+                return None
+            return Cached(json.loads(row.result), exact is not None, row.checksum, row.data_version,
+                          row.created_at, row.seconds)
+
+    def start_analysis(self, row: MapRow, version: MapVersion, data_version: int) -> JobRow:
+        key = (row.id, version.checksum, data_version)
+        with self._guard:
+            running = self._running.get(key)
+            if running is not None:
+                return self.job(running)
+            job = JobRow(id=str(uuid.uuid4()), workspace_id=row.workspace_id, kind="analysis",
+                         target=row.ref, status="queued", progress=0.0, step="waiting")
+            with self.sessions.begin() as s:
+                s.add(job)
+            self._running[key] = job.id
+            self._futures[job.id] = self._pool.submit(self._analyse, job.id, key, version.text, row.file)
+        return job
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRow:
+        future = self._futures.get(job_id)
+        if future is not None:
+            future.result(timeout=timeout)
+        return self.job(job_id)
+
+    def _analyse(self, job_id: str, key: tuple[int, str, int], text: str, file: str) -> None:
+        map_pk, checksum, data_version = key
+        last = [0.0]
+
+        def progress(step: str, done: int, total: int | None) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY and not (total and done >= total):
+                return
+            last[0] = now
+            self._update(job_id, step=step[:200], progress=(done / total) if total else 0.0)
+
+        started = time.monotonic()
+        try:
+            self._update(job_id, status="running", step="reading the map")
+            from journeymap.model.yamlio import parse_map
+
+            jmap = parse_map(text, file)[0]
+            result = self.library.ws.analyze_page(jmap, reader=True, progress=progress)
+            seconds = time.monotonic() - started
+            with self.sessions.begin() as s:
+                exists = s.scalar(select(AnalysisRow.id).where(
+                    AnalysisRow.map_pk == map_pk, AnalysisRow.checksum == checksum,
+                    AnalysisRow.data_version == data_version))
+                if exists is None:
+                    s.add(AnalysisRow(map_pk=map_pk, checksum=checksum, data_version=data_version,
+                                      result=json.dumps(result, default=str), seconds=seconds))
+            self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(),
+                         result={"seconds": round(seconds, 3), "data_version": data_version})
+        except Exception as exc:  # the job records it; the app keeps serving
+            log.exception("analysis of %s failed", file)
+            self._update(job_id, status="failed", step="failed", error=str(exc).splitlines()[0] if str(exc)
+                         else type(exc).__name__, finished_at=utcnow())
+        finally:
+            with self._guard:
+                self._running.pop(key, None)
+
+    def _update(self, job_id: str, **values: Any) -> None:
+        with self.sessions.begin() as s:
+            job = s.get(JobRow, job_id)
+            if job is not None:
+                for k, v in values.items():
+                    setattr(job, k, v)
+
+    def job(self, job_id: str) -> JobRow:
+        with self.sessions() as s:
+            job = s.get(JobRow, job_id)
+            if job is None or job.workspace_id != self.library.workspace_id:
+                from journeymap.app.library import NotFound
+
+                raise NotFound(f"no job {job_id}")
+            return job

@@ -1,0 +1,119 @@
+"""The app: :func:`create_app` builds it for one workspace.
+
+One process holds the workspace (the DuckDB store's one writer), the metadata
+database, the map library and the job worker; routes call only these, never the
+engine or the store on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from journeymap import __version__
+from journeymap.app.db import APP_DIR, default_url, open_database
+from journeymap.app.jobs import Jobs
+from journeymap.app.library import Conflict, MapLibrary, NotFound
+from journeymap.app.security import (
+    SecurityMiddleware,
+    csrf_token,
+    load_secret,
+    local_user,
+)
+from journeymap.app.state import AppState
+from journeymap.errors import JourneymapError, MapValidationError
+from journeymap.workspace import Workspace
+
+log = logging.getLogger("journeymap.app")
+
+
+def templates_env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("journeymap.app", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals["version"] = __version__
+    return env
+
+
+def create_app(root: str | Path, *, database_url: str | None = None, user: str | None = None,
+               sync_on_start: bool = True, warm: bool = False) -> FastAPI:
+    """The app serving the workspace at ``root``; ``warm`` queues the analysis of every
+    valid map that has none for the current data, so the first visit finds numbers."""
+    ws = Workspace.open(root)
+    url = database_url or ws.config.app_database_url or default_url(ws.root)
+    sessions = open_database(url)
+    library = MapLibrary(ws, sessions)
+    if sync_on_start:
+        library.sync()
+    jobs = Jobs(library, sessions)
+    if warm:
+        for m in library.maps():
+            if m.latest.valid:
+                jobs.analysis_for(m.row.ref)
+    token = csrf_token(load_secret(ws.root / APP_DIR))
+    state = AppState(ws, library, jobs, token, templates_env())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        jobs.close()
+        ws.close()
+        sessions.kw["bind"].dispose()
+
+    app = FastAPI(title="journeymap", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
+                  description="The journeymap app's JSON API: maps, versions, analyses, jobs.")
+    app.state.jm = state
+    app.state.user = user or local_user()
+    app.add_middleware(SecurityMiddleware, token=token)
+    static = Path(str(resources.files("journeymap.app").joinpath("static")))
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    from journeymap.app import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _errors(app)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """journeymap's errors as JSON (API) — the same words as the CLI."""
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Any:
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        from journeymap.app.pages import error_page
+
+        return error_page(request, 404, "Not found", str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> Any:
+        return JSONResponse({"error": str(exc), "base_version": exc.base,
+                             "latest": {"number": exc.latest.number, "author": exc.latest.author,
+                                        "created_at": exc.latest.created_at.isoformat() + "Z",
+                                        "text": exc.latest.text},
+                             "yours": exc.yours}, status_code=409)
+
+    @app.exception_handler(MapValidationError)
+    async def invalid(request: Request, exc: MapValidationError) -> Any:
+        from journeymap.app.library import issue_dict
+
+        return JSONResponse({"error": str(exc), "problems": [issue_dict(i) for i in exc.issues]},
+                            status_code=422)
+
+    @app.exception_handler(JourneymapError)
+    async def failed(request: Request, exc: JourneymapError) -> Any:
+        return JSONResponse({"error": str(exc)}, status_code=400)

@@ -1,0 +1,256 @@
+"""The app's pages: maps list, map view, YAML editor, history, changes, new map.
+
+Server-rendered (Jinja2, escaped), working without JavaScript; htmx only polls the
+analysis progress.  Forms post with the CSRF token and redirect (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from journeymap.app.jobs import Cached
+from journeymap.app.library import Conflict, MapSummary
+from journeymap.app.security import Principal, authorize
+from journeymap.app.state import state_of
+from journeymap.app.tables import JobRow
+from journeymap.errors import JourneymapError, MapValidationError
+
+router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
+
+GOAL_CLASS = {"achieved": "good", "on_track": "good", "at_risk": "warn", "off_track": "bad", "missed": "bad"}
+
+
+def when(moment: dt.datetime | None) -> str:
+    """``2026-12-06 14:03 UTC`` (the database keeps UTC)."""
+    return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    st = state_of(request)
+    html = st.templates.get_template(template_name).render(
+        csrf=st.token, workspace=st.ws.config.name, user=request.app.state.user, when=when,
+        section=context.pop("section", ""), **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+    return render(request, "error.html.j2", status, heading=heading, message=message)
+
+
+def map_context(m: MapSummary) -> dict[str, Any]:
+    r, v = m.row, m.latest
+    return {"ref": r.ref, "file": r.file, "title": r.title, "persona": r.persona, "type": r.map_type,
+            "owner": r.owner, "version": v.number, "author": v.author, "message": v.message,
+            "changed": when(v.created_at), "versions": m.versions, "valid": v.valid, "problems": m.problems}
+
+
+def side_by_side(old: str, new: str) -> list[tuple[str, str, str]]:
+    """The two texts aligned line by line: (old line, new line, same|changed|added|removed)."""
+    import difflib
+
+    a, b = old.splitlines(), new.splitlines()
+    rows: list[tuple[str, str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            rows += [(x, y, "same") for x, y in zip(a[i1:i2], b[j1:j2], strict=True)]
+            continue
+        left, right = a[i1:i2], b[j1:j2]
+        for k in range(max(len(left), len(right))):
+            x = left[k] if k < len(left) else None
+            y = right[k] if k < len(right) else None
+            kind = "changed" if x is not None and y is not None else "removed" if y is None else "added"
+            rows.append((x or "", y or "", kind))
+    return rows
+
+
+# -- maps list ------------------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def maps_page(request: Request, q: str = "", type: str = "") -> HTMLResponse:  # noqa: A002 - the query's name
+    st = state_of(request)
+    st.library.sync()
+    data_version = st.ws.data_version()
+    everything = st.library.maps()
+    rows = []
+    for m in everything:
+        ctx = map_context(m)
+        text = " ".join(str(ctx[k] or "") for k in ("ref", "title", "persona", "owner")).lower()
+        if q and q.lower() not in text or type and ctx["type"] != type:
+            continue
+        cached = st.jobs.cached(m, data_version)
+        ctx["staleness"], ctx["staleness_class"] = _staleness(cached, m.latest.valid)
+        goal = (cached.result.get("goal") or {}) if cached else {}
+        status = goal.get("status") if isinstance(goal, dict) else None
+        ctx["goal"] = status.replace("_", " ") if isinstance(status, str) else None
+        ctx["goal_class"] = GOAL_CLASS.get(status or "", "")
+        rows.append(ctx)
+    types = sorted({m.row.map_type for m in everything if m.row.map_type})
+    return render(request, "maps.html.j2", section="maps", maps=rows, total=len(everything), q=q, type=type,
+                  types=types, data_version=data_version, maps_dir=str(st.ws.maps_dir))
+
+
+def _staleness(cached: Cached | None, valid: bool) -> tuple[str, str]:
+    if not valid:
+        return "invalid map", "bad"
+    if cached is None:
+        return "not analysed yet", ""
+    if cached.fresh:
+        return f"current · {when(cached.created_at)}", "good"
+    return f"stale · from {when(cached.created_at)}", "warn"
+
+
+# -- one map ----------------------------------------------------------------------------
+def _status_context(request: Request, ref: str, *, start: bool = True) -> dict[str, Any]:
+    st = state_of(request)
+    m = st.library.get(ref)
+    cached, job = st.jobs.analysis_for(ref, start=start)
+    return {"m": map_context(m), "cached": cached, "job": _job_view(job),
+            "cached_when": when(cached.created_at) if cached else ""}
+
+
+def _job_view(job: JobRow | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return {"id": job.id, "status": job.status, "progress": job.progress, "step": job.step, "error": job.error}
+
+
+@router.get("/maps/new", response_class=HTMLResponse)
+def new_page(request: Request) -> HTMLResponse:
+    from journeymap.model.templates import list_templates
+
+    st = state_of(request)
+    return render(request, "new.html.j2", section="new", templates=list_templates(), error=None, name="",
+                  title="", template=list_templates()[0].name,
+                  from_map="", refs=[m.row.ref for m in st.library.maps()])
+
+
+@router.post("/maps/new")
+def new_submit(request: Request, name: str = Form(""), title: str = Form(""), template: str = Form(""),
+               from_map: str = Form(""), who: Principal = Depends(authorize)) -> Response:
+    from journeymap.model.templates import list_templates, slug
+
+    st = state_of(request)
+    try:
+        ref = slug(name)
+        if not template:
+            raise JourneymapError("choose a template")
+        text = st.ws.template_text(ref, template, from_map=from_map or None, title=title or None)
+        st.library.create(ref, text, author=who.name, message=f"created from template {template}")
+    except JourneymapError as exc:
+        return render(request, "new.html.j2", 400, section="new", templates=list_templates(), error=str(exc),
+                      name=name, title=title, template=template, from_map=from_map,
+                      refs=[m.row.ref for m in st.library.maps()])
+    return RedirectResponse(f"/maps/{ref}", status_code=303)
+
+
+@router.get("/maps/{ref}", response_class=HTMLResponse)
+def map_page(request: Request, ref: str) -> HTMLResponse:
+    state_of(request).library.sync()
+    return render(request, "map.html.j2", tab="view", **_status_context(request, ref))
+
+
+@router.get("/maps/{ref}/status", response_class=HTMLResponse)
+def map_status(request: Request, ref: str) -> HTMLResponse:
+    """The analysis status (polled by htmx); once fresh, the page reloads itself."""
+    ctx = _status_context(request, ref)
+    response = render(request, "_status.html.j2", **ctx)
+    if ctx["cached"] is not None and ctx["cached"].fresh:
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@router.get("/maps/{ref}/page", response_class=HTMLResponse)
+def map_document_page(request: Request, ref: str) -> HTMLResponse:
+    """The standalone map page (as ``journeymap render`` draws it) with the cached numbers,
+    shown in a sandboxed frame: it never waits for an analysis."""
+    st = state_of(request)
+    m = st.library.get(ref)
+    cached, _ = st.jobs.analysis_for(ref, start=False)
+    version = m.latest
+    if not version.valid:  # draw the last valid version rather than nothing
+        valid = [v for v in st.library.versions(ref) if v.valid]
+        if not valid:
+            return HTMLResponse("<p>This map has no valid version yet.</p>")
+        version = valid[0]
+    key = (m.row.id, version.checksum, cached.version_checksum if cached else None,
+           cached.data_version if cached else None, bool(cached and cached.fresh))
+    html = st.page_cache.get(key)
+    if html is None:
+        from journeymap.render.page import render_map_html
+
+        jmap = st.library.document(version)
+        html = render_map_html(jmap, cached.result if cached else None, source=m.row.file)
+        st.page_cache.put(key, html)
+    return HTMLResponse(html)
+
+
+@router.get("/maps/{ref}/history", response_class=HTMLResponse)
+def history_page(request: Request, ref: str) -> HTMLResponse:
+    st = state_of(request)
+    st.library.sync()
+    return render(request, "history.html.j2", tab="history", m=map_context(st.library.get(ref)),
+                  versions=st.library.versions(ref))
+
+
+@router.get("/maps/{ref}/diff", response_class=HTMLResponse)
+def diff_page(request: Request, ref: str) -> HTMLResponse:
+    st = state_of(request)
+    m = st.library.get(ref)
+    try:
+        old = int(request.query_params.get("from", max(1, m.latest.number - 1)))
+        new = int(request.query_params.get("to", m.latest.number))
+    except ValueError:
+        return error_page(request, 400, "Bad request", "from and to are version numbers")
+    problem, changes = None, []
+    try:
+        changes = st.library.diff(ref, old, new)
+    except MapValidationError as exc:
+        problem = f"One of the versions is invalid, so only the texts are compared: {exc}"
+    a, b = st.library.version(ref, old), st.library.version(ref, new)
+    return render(request, "diff.html.j2", tab="history", m=map_context(m), old=a, new=b, changes=changes,
+                  problem=problem, rows=side_by_side(a.text, b.text))
+
+
+@router.post("/maps/{ref}/restore")
+def restore_submit(request: Request, ref: str, version: int = Form(), base_version: int = Form(),
+                   who: Principal = Depends(authorize)) -> Response:
+    st = state_of(request)
+    try:
+        st.library.restore(ref, version, base=base_version, author=who.name)
+    except Conflict as exc:
+        return error_page(request, 409, "Not restored", str(exc))
+    return RedirectResponse(f"/maps/{ref}/history", status_code=303)
+
+
+@router.get("/maps/{ref}/source", response_class=HTMLResponse)
+def source_page(request: Request, ref: str) -> HTMLResponse:
+    st = state_of(request)
+    st.library.sync()
+    m = st.library.get(ref)
+    saved = request.query_params.get("saved")
+    return render(request, "source.html.j2", tab="source", m=map_context(m), text=m.latest.text,
+                  base_version=m.latest.number, message="", problems=[], conflict=None, saved=saved)
+
+
+@router.post("/maps/{ref}/source")
+def source_submit(request: Request, ref: str, text: str = Form(), base_version: int = Form(),
+                  message: str = Form(""), who: Principal = Depends(authorize)) -> Response:
+    st = state_of(request)
+    text = text.replace("\r\n", "\n")  # browsers send form text with CRLF
+    try:
+        v = st.library.save(ref, text, base=base_version, author=who.name, message=message)
+    except MapValidationError as exc:
+        from journeymap.app.library import issue_dict
+
+        return render(request, "source.html.j2", 422, tab="source", m=map_context(st.library.get(ref)), text=text,
+                      base_version=base_version, message=message, problems=[issue_dict(i) for i in exc.issues],
+                      conflict=None, saved=None)
+    except Conflict as exc:
+        conflict = {"error": str(exc), "base": exc.base, "yours": exc.yours,
+                    "latest": {"number": exc.latest.number, "author": exc.latest.author, "text": exc.latest.text}}
+        return render(request, "source.html.j2", 409, tab="source", m=map_context(st.library.get(ref)), text=text,
+                      base_version=exc.latest.number, message=message, problems=[], conflict=conflict, saved=None)
+    return RedirectResponse(f"/maps/{ref}/source?saved={v.number}", status_code=303)

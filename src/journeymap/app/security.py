@@ -1,0 +1,136 @@
+"""Security by default (DESIGN §8): one authorization point, CSRF on every state
+change, a strict Content-Security-Policy, and a secret made at first start.
+
+* :func:`authorize` is the dependency every router carries: it decides who the request
+  is and whether they may do ``action`` on the workspace.  On a local app everyone may
+  do everything (issue 11); accounts and roles plug in here (issue 12).
+* CSRF: a state-changing request (POST, PUT, PATCH, DELETE) must carry the workspace's
+  token in the ``X-CSRF-Token`` header or a ``csrf_token`` form field, and an ``Origin``
+  header, when the browser sends one, must be this app's.  Pages carry the token in a
+  ``<meta>`` tag; API clients read it from ``GET /api/session``.  Another site can
+  neither read the token (no CORS) nor forge the header.
+* Every response gets a CSP that allows only this origin's scripts and styles (no
+  inline script, no eval), ``frame-ancestors 'self'``, ``nosniff`` and no referrer.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import HTTPException, Request
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import JSONResponse, Response
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SECRET_NAME = "app-secret"
+
+APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+           "font-src 'self'; connect-src 'self'; frame-src 'self'; object-src 'none'; "
+           "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+#: the standalone map page (its styles and small script are inline by design: the same
+#: file works offline) is shown in a sandboxed frame and may fetch nothing
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+            "img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+
+
+def load_secret(folder: Path) -> bytes:
+    """The app's secret, generated at first start (``.journeymap/app-secret``, mode 600)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SECRET_NAME
+    if path.is_file():
+        return bytes.fromhex(path.read_text().strip())
+    value = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value.hex())
+    return value
+
+
+def csrf_token(secret: bytes) -> str:
+    return hmac.new(secret, b"journeymap-csrf", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who makes a request (the local user until accounts exist)."""
+
+    name: str
+    local: bool = True
+
+
+def local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment
+        return "local"
+
+
+ACTIONS = ("view", "edit", "ingest", "admin")
+
+
+def authorize(request: Request) -> Principal:
+    """The one authorization point: every route depends on it.
+
+    The action is ``view`` for safe methods and ``edit`` for the rest (``ingest`` for the
+    data routes); on a local app the local user may do all of them.
+    """
+    action = _action(request)
+    principal = Principal(request.app.state.user)
+    if action not in ACTIONS:  # pragma: no cover - a route with an unknown action is a bug
+        raise HTTPException(403, f"unknown action {action}")
+    request.state.principal = principal
+    request.state.action = action
+    return principal
+
+
+def _action(request: Request) -> str:
+    if request.method in SAFE_METHODS:
+        return "view"
+    if request.url.path.startswith(("/api/data", "/data")):
+        return "ingest"
+    return "edit"
+
+
+class SecurityMiddleware(BaseHTTPMiddleware):
+    """CSRF check on state changes; security headers on every response."""
+
+    def __init__(self, app, token: str):  # type: ignore[no-untyped-def]
+        super().__init__(app)
+        self.token = token
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.method not in SAFE_METHODS:
+            problem = await self._csrf_problem(request)
+            if problem:
+                return JSONResponse({"error": problem}, status_code=403)
+        response = await call_next(request)
+        page = request.url.path.endswith("/page")
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP if page else APP_CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    async def _csrf_problem(self, request: Request) -> str | None:
+        origin = request.headers.get("origin")
+        if origin and origin != "null":
+            host = request.headers.get("host", "")
+            if urlsplit(origin).netloc != host:
+                return f"cross-origin request from {origin} refused"
+        given = request.headers.get("x-csrf-token")
+        if given is None and request.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"):  # an upload sends the header
+            form = await request.form()
+            value = form.get("csrf_token")
+            given = value if isinstance(value, str) else None
+        if not given or not hmac.compare_digest(given, self.token):
+            return "missing or wrong CSRF token (send X-CSRF-Token; GET /api/session gives it)"
+        return None

@@ -1,0 +1,53 @@
+"""What every route reaches through ``request.app.state.jm``: the workspace (the
+service layer), the map library, the job worker, the CSRF token and the page cache."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+
+from journeymap.app.jobs import Jobs
+from journeymap.app.library import MapLibrary
+from journeymap.workspace import Workspace
+
+
+class PageCache:
+    """The last rendered map pages, by (map, version, analysis): a cached page is served
+    without drawing it again."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._items: OrderedDict[Any, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: Any, html: str) -> None:
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+@dataclass
+class AppState:
+    ws: Workspace
+    library: MapLibrary
+    jobs: Jobs
+    token: str
+    templates: jinja2.Environment
+    page_cache: PageCache = field(default_factory=PageCache)
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.jm  # type: ignore[no-any-return]

@@ -1,0 +1,113 @@
+"""The app's metadata tables (SQLAlchemy 2).  Every object belongs to a workspace.
+
+The schema is created and changed only by the Alembic migrations in
+``journeymap/app/migrations``; these classes describe the latest revision (a test
+checks that the two agree).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class WorkspaceRow(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    root: Mapped[str] = mapped_column(String(1000), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MapRow(Base):
+    """A map file of the workspace (``maps/<ref>.yaml``) and what the app knows of it."""
+
+    __tablename__ = "maps"
+    __table_args__ = (UniqueConstraint("workspace_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(200))  # the file name without .yaml: the URL's key
+    file: Mapped[str] = mapped_column(String(1000))  # relative to the workspace
+    map_id: Mapped[str | None] = mapped_column(String(200))  # the document's id (None: invalid)
+    title: Mapped[str | None] = mapped_column(String(500))
+    persona: Mapped[str | None] = mapped_column(String(500))
+    map_type: Mapped[str | None] = mapped_column(String(50))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    versions: Mapped[list[MapVersion]] = relationship(back_populates="map", order_by="MapVersion.number")
+
+
+class MapVersion(Base):
+    """One saved state of a map: the YAML text as written, who, when, why."""
+
+    __tablename__ = "map_versions"
+    __table_args__ = (UniqueConstraint("map_pk", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(String(1000), default="")
+    source: Mapped[str] = mapped_column(String(20))  # app | disk | restore
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    problems: Mapped[list] = mapped_column(JSON, default=list)  # [{file, line, path, message}]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    map: Mapped[MapRow] = relationship(back_populates="versions")
+
+
+class AnalysisRow(Base):
+    """A map's page analysis for one (map text, data version): computed once, read often."""
+
+    __tablename__ = "analyses"
+    __table_args__ = (UniqueConstraint("map_pk", "checksum", "data_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    data_version: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(Text)  # the analysis as JSON text
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JobRow(Base):
+    """A background job (an analysis, an ingest) and how far it got."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # analysis | ingest
+    target: Mapped[str] = mapped_column(String(500))  # map ref, or the ingested file
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued running done failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    step: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,227 @@
+"""The JSON API on a real app (SQLite metadata, the DuckDB store, the job worker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from journeymap.errors import MapValidationError
+from journeymap.model.yamlio import parse_map
+
+SME = "sme-onboarding-churn"
+
+
+def _file(workspace: Path, ref: str = SME) -> str:
+    return (workspace / "maps" / f"{ref}.yaml").read_text(encoding="utf-8")
+
+
+def _save(client: TestClient, text: str, base: int | None, ref: str = SME, message: str = "") -> object:
+    return client.put(f"/api/maps/{ref}", json={"text": text, "base_version": base, "message": message})
+
+
+def test_lists_the_workspace_maps_and_returns_the_file_text(client: TestClient, workspace: Path) -> None:
+    maps = client.get("/api/maps").json()
+    assert sorted(m["ref"] for m in maps) == ["day-in-the-life", "enterprise-acquisition", SME]
+    sme = next(m for m in maps if m["ref"] == SME)
+    assert sme["persona"].startswith("Sam") and sme["type"] == "churn" and sme["latest"]["number"] == 1
+    got = client.get(f"/api/maps/{SME}").json()
+    assert got["text"] == _file(workspace)
+    assert got["document"]["id"] == SME and got["document"]["stages"][0]["id"]
+
+
+def test_a_save_round_trips_the_text_with_its_comments(client: TestClient, workspace: Path) -> None:
+    text = _file(workspace)
+    edited = "# owned by the CX team: ask Ana before changing stages\n" + text.replace(
+        "title: SME journey", "title: SME journey (reviewed)", 1)
+    r = _save(client, edited, 1, message="reviewed the title")
+    assert r.status_code == 200, r.text
+    assert r.json()["number"] == 2 and r.json()["author"] == "ana" and r.json()["source"] == "app"
+    assert _file(workspace) == edited  # byte for byte: comment and key order kept
+    assert client.get(f"/api/maps/{SME}").json()["text"] == edited
+    versions = client.get(f"/api/maps/{SME}/versions").json()
+    assert [v["number"] for v in versions] == [2, 1]
+    assert versions[0]["message"] == "reviewed the title"
+    assert client.get(f"/api/maps/{SME}/versions/1").json()["text"] == text
+    # the same text again is no new version
+    assert _save(client, edited, 2).json()["number"] == 2
+
+
+def test_an_invalid_map_is_422_with_the_problems_of_validate(client: TestClient, workspace: Path) -> None:
+    text = _file(workspace)
+    broken = text.replace("stage_kind:", "stage_knd:", 1) if "stage_kind:" in text else text.replace(
+        "title:", "titel:", 1)
+    r = _save(client, broken, 1)
+    assert r.status_code == 422
+    with pytest.raises(MapValidationError) as cli:
+        parse_map(broken, "maps/sme-onboarding-churn.yaml")
+    expected = [str(i) for i in cli.value.issues]
+    assert [p["text"] for p in r.json()["problems"]] == expected
+    assert all({"file", "line", "path", "message"} <= p.keys() for p in r.json()["problems"])
+    assert _file(workspace) == text  # nothing written
+    check = client.post("/api/validate", json={"text": broken, "file": "maps/sme-onboarding-churn.yaml"}).json()
+    assert not check["valid"] and [p["text"] for p in check["problems"]] == expected
+
+
+def test_two_saves_from_the_same_version_conflict_and_lose_nothing(client: TestClient, workspace: Path) -> None:
+    text = _file(workspace)
+    first = text.replace("title: SME journey", "title: SME journey (tab one)", 1)
+    second = text.replace("title: SME journey", "title: SME journey (tab two)", 1)
+    assert _save(client, first, 1).status_code == 200
+    r = _save(client, second, 1)
+    assert r.status_code == 409
+    body = r.json()
+    assert body["latest"]["number"] == 2 and body["latest"]["text"] == first
+    assert body["yours"] == second and body["base_version"] == 1
+    assert _file(workspace) == first
+    assert _save(client, second, 2).status_code == 200  # saved on top of the latest
+
+
+def test_a_change_on_disk_becomes_a_version_and_an_invalid_file_is_kept(client: TestClient,
+                                                                         workspace: Path) -> None:
+    path = workspace / "maps" / f"{SME}.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("title: SME journey", "title: SME journey (from git)", 1))
+    versions = client.get(f"/api/maps/{SME}/versions").json()
+    assert versions[0]["number"] == 2 and versions[0]["source"] == "disk" and versions[0]["valid"]
+    path.write_text(text + "\nstages: not-a-list\n")
+    got = client.get(f"/api/maps/{SME}").json()
+    assert got["latest"]["number"] == 3 and not got["latest"]["valid"] and got["latest"]["problems"]
+    assert got["document"] is None
+    assert path.read_text() == text + "\nstages: not-a-list\n"  # never overwritten by the app
+    page = client.get(f"/maps/{SME}")
+    assert page.status_code == 200 and "problem" in page.text and "stages" in page.text
+    # saving on top of the invalid file fixes it
+    assert _save(client, text, 3).status_code == 200 and path.read_text() == text
+
+
+def test_diff_speaks_the_maps_language_and_restore_is_a_new_version(client: TestClient,
+                                                                   workspace: Path) -> None:
+    text = _file(workspace)
+    doc = parse_map(text)[0]
+    first, second = doc.stages[0], doc.stages[1]
+    edited = text.replace(f"name: {first.name}\n", f"name: {first.name} and pay\n", 1)
+    assert edited != text
+    assert _save(client, edited, 1).status_code == 200
+    changes = client.get(f"/api/maps/{SME}/diff", params={"from": 1, "to": 2}).json()["changes"]
+    assert [c["kind"] for c in changes] == ["stage_renamed"]
+    assert changes[0]["text"] == f'Stage "{first.name}" renamed to "{first.name} and pay"'
+    r = client.post(f"/api/maps/{SME}/restore", json={"version": 1, "base_version": 2})
+    assert r.status_code == 200 and r.json()["number"] == 3 and r.json()["restored_from"] == 1
+    assert _file(workspace) == text
+    assert client.get(f"/api/maps/{SME}/diff", params={"from": 1, "to": 3}).json()["changes"] == []
+    assert second.id  # the map has at least two stages to speak of
+    stale = client.post(f"/api/maps/{SME}/restore", json={"version": 2, "base_version": 1})
+    assert stale.status_code == 409
+
+
+def test_a_new_map_from_a_template(client: TestClient, workspace: Path) -> None:
+    templates = [t["name"] for t in client.get("/api/templates").json()]
+    assert "support-case" in templates
+    r = client.post("/api/maps", json={"ref": "ticket-journey", "template": "support-case", "title": "Tickets"})
+    assert r.status_code == 201, r.text
+    assert r.json()["title"] == "Tickets" and r.json()["latest"]["number"] == 1
+    assert (workspace / "maps" / "ticket-journey.yaml").is_file()
+    again = client.post("/api/maps", json={"ref": "ticket-journey", "template": "support-case"})
+    assert again.status_code == 400 and "exists" in again.json()["error"]
+    bad = client.post("/api/maps", json={"ref": "Bad Name!", "template": "support-case"})
+    assert bad.status_code == 400
+    unknown = client.post("/api/maps", json={"ref": "x", "template": "no-such"})
+    assert unknown.status_code == 400 and "unknown template" in unknown.json()["error"]
+
+
+def test_the_analysis_runs_in_the_background_and_is_cached(client: TestClient) -> None:
+    first = client.get(f"/api/maps/{SME}/analysis")
+    assert first.status_code == 202 and first.json()["analysis"] is None
+    job = first.json()["job"]
+    assert job["status"] in ("queued", "running", "done")
+    done = client.app.state.jm.jobs.wait(job["id"], timeout=120)
+    assert done.status == "done", done.error
+    assert client.get(f"/api/jobs/{job['id']}").json()["progress"] == 1.0
+    cached = client.get(f"/api/maps/{SME}/analysis")
+    assert cached.status_code == 200 and cached.json()["fresh"] and cached.json()["job"] is None
+    analysis = cached.json()["analysis"]
+    assert analysis["map"]["id"] == SME and analysis["stages"] and "pain_points" in analysis
+    # the same analysis as the CLI's page analysis
+    ws = client.app.state.jm.ws
+    assert analysis["stages"] == ws.analyze_page(ws.load_map(SME))["stages"]
+    # a new version: the old numbers are served (not fresh) while a job makes new ones
+    text = client.get(f"/api/maps/{SME}").json()["text"]
+    _save(client, text.replace("title: SME journey", "title: SME journey (v2)", 1), 1)
+    stale = client.get(f"/api/maps/{SME}/analysis")
+    assert stale.status_code == 202 and not stale.json()["fresh"]
+    assert stale.json()["analysis"]["stages"] == analysis["stages"] and stale.json()["job"]
+    client.app.state.jm.jobs.wait(stale.json()["job"]["id"], timeout=120)
+    page = client.get(f"/maps/{SME}/page")
+    assert page.status_code == 200 and "customers" in page.text
+
+
+def test_state_changes_need_the_csrf_token_and_the_same_origin(client: TestClient, workspace: Path) -> None:
+    text = _file(workspace)
+    token = client.headers.pop("X-CSRF-Token")
+    r = _save(client, text + "\n", 1)
+    assert r.status_code == 403 and "CSRF" in r.json()["error"]
+    client.headers["X-CSRF-Token"] = "0" * 64
+    assert _save(client, text + "\n", 1).status_code == 403
+    client.headers["X-CSRF-Token"] = token
+    evil = client.put(f"/api/maps/{SME}", json={"text": text + "\n", "base_version": 1},
+                      headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 403 and "cross-origin" in evil.json()["error"]
+    assert _file(workspace) == text
+    assert _save(client, text + "\n", 1).status_code == 200
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    page = client.get("/")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    framed = client.get(f"/maps/{SME}/page").headers["content-security-policy"]
+    assert framed.startswith("default-src 'none'") and "connect-src" not in framed
+
+
+def test_every_route_answers(client: TestClient) -> None:
+    """Every page and GET API route of the app answers 200 for a map, 404 for none."""
+    from fastapi.routing import APIRoute
+
+    from journeymap.app import api, pages
+
+    client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
+                                          "base_version": 1})
+    job_id = client.get(f"/api/maps/{SME}/analysis").json()["job"]["id"]
+    client.app.state.jm.jobs.wait(job_id, timeout=120)
+    values = {"ref": SME, "number": "1", "job_id": job_id}
+    tested = []
+    for route in [*api.router.routes, *pages.router.routes]:
+        if not isinstance(route, APIRoute) or "GET" not in route.methods:
+            continue
+        path = route.path
+        for name, value in values.items():
+            path = path.replace("{" + name + "}", value)
+        params = {"from": 1, "to": 2} if path.endswith("/diff") else None
+        r = client.get(path, params=params)
+        assert r.status_code == 200, (path, r.status_code, r.text[:300])
+        tested.append(route.path)
+        if "{ref}" in route.path:
+            missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1"),
+                                 params=params)
+            assert missing.status_code == 404, route.path
+    assert len(tested) >= 18
+    assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
+
+
+def test_the_migrations_make_the_tables_the_code_describes(workspace: Path) -> None:
+    import sqlalchemy as sa
+
+    from journeymap.app.db import make_engine, upgrade
+    from journeymap.app.tables import Base
+
+    engine = make_engine(f"sqlite:///{workspace / 'migrated.sqlite'}")
+    upgrade(engine)
+    found = sa.inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        assert {c["name"] for c in found.get_columns(table.name)} == {c.name for c in table.columns}, table.name
+    assert found.get_table_names() == sorted([*Base.metadata.tables, "alembic_version"])
+    with engine.connect() as con:
+        assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
