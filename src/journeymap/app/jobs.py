@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from journeymap.app.library import MapLibrary
 from journeymap.app.tables import AnalysisRow, JobRow, MapRow, MapVersion, utcnow
+from journeymap.errors import JourneymapError
 
 log = logging.getLogger("journeymap.app")
 
@@ -135,7 +136,10 @@ class Jobs:
             self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(),
                          result={"seconds": round(seconds, 3), "data_version": data_version})
         except Exception as exc:  # the job records it; the app keeps serving
-            log.exception("analysis of %s failed", file)
+            if isinstance(exc, JourneymapError):  # the user's to fix: the page says it
+                log.warning("analysis of %s: %s", file, exc)
+            else:
+                log.exception("analysis of %s failed", file)
             self._update(job_id, status="failed", step="failed", error=str(exc).splitlines()[0] if str(exc)
                          else type(exc).__name__, finished_at=utcnow())
         finally:

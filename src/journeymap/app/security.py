@@ -22,7 +22,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -128,9 +128,9 @@ class SecurityMiddleware(BaseHTTPMiddleware):
         given = request.headers.get("x-csrf-token")
         if given is None and request.headers.get("content-type", "").startswith(
                 "application/x-www-form-urlencoded"):  # an upload sends the header
-            form = await request.form()
-            value = form.get("csrf_token")
-            given = value if isinstance(value, str) else None
+            # read the body (starlette keeps it for the route), not the form (it would not)
+            fields = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=1000)
+            given = (fields.get("csrf_token") or [None])[0]
         if not given or not hmac.compare_digest(given, self.token):
             return "missing or wrong CSRF token (send X-CSRF-Token; GET /api/session gives it)"
         return None

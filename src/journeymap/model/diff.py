@@ -214,10 +214,14 @@ def _cells(path: str, what: str, a: Sequence[Cell], b: Sequence[Cell]) -> Iterat
     olds, news = [c.text for c in a], [c.text for c in b]
     gone = [t for t in olds if t not in news]
     came = [t for t in news if t not in olds]
-    # a cell edited in place: as many went as came, pair them in order
-    while gone and came and len(gone) == len(came):
-        x, y = gone.pop(0), came.pop(0)
-        yield Change("cell_changed", path, f"{_first_up(what)} changed: “{_show(x)}” → “{_show(y)}”", x, y)
+    # a cell edited in place: the new text stands where the old one stood
+    for x in list(gone):
+        i = olds.index(x)
+        y = news[i] if i < len(news) else None
+        if y is not None and y in came:
+            gone.remove(x)
+            came.remove(y)
+            yield Change("cell_changed", path, f"{_first_up(what)} changed: “{_show(x)}” → “{_show(y)}”", x, y)
     for t in came:
         yield Change("cell_added", path, f"{_first_up(what)} added: “{_show(t)}”", None, t)
     for t in gone:

@@ -1,0 +1,134 @@
+"""The app in a real browser: Playwright driving Debian's Chromium against uvicorn.
+
+One journey through the app as a new user takes it: the maps list, a map with its
+numbers arriving from the background analysis, an edit in the YAML editor, the history,
+the changes in the map's words, a restore, a new map from a template.  No page logs a
+console error and no request leaves localhost.
+
+``JOURNEYMAP_SCREENSHOTS=docs/img`` writes the README's screenshots (app-*.png) there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from journeymap.app.main import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+SME = "sme-onboarding-churn"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(workspace: Path) -> Iterator[str]:
+    import uvicorn
+
+    port = _free_port()
+    app = create_app(workspace, user="ana")
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=20)
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001 - playwright Page
+    folder = os.environ.get("JOURNEYMAP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"app-{name}.png"))
+
+
+def test_a_user_edits_a_map_sees_the_change_and_restores_it(server: str, workspace: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    errors: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1366, "height": 860})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: outside.append(r.url)
+                if not r.url.startswith((server, "data:", "about:")) else None)
+
+        page.goto(server + "/")
+        rows = page.locator("table[aria-label=maps] tbody tr")
+        expect(rows).to_have_count(3)
+        page.get_by_label("Search").fill("sam")
+        page.get_by_role("button", name="Filter").click()
+        expect(rows).to_have_count(1)
+        _shot(page, "maps")
+
+        # the map: its numbers arrive from the background analysis, the page reloads itself
+        page.get_by_role("link", name="SME journey from sign-up to first renewal").click()
+        expect(page.get_by_text("Numbers from the latest data")).to_be_visible(timeout=90_000)
+        frame = page.frame_locator("iframe.mappage")
+        expect(frame.get_by_text("customers").first).to_be_visible()
+        _shot(page, "map")
+
+        # edit the YAML: rename the first stage, say why, save
+        page.get_by_role("link", name="Edit YAML").click()
+        editor = page.get_by_label("The map as YAML")
+        text = editor.input_value()
+        assert text == (workspace / "maps" / f"{SME}.yaml").read_text()
+        editor.fill(text.replace("name: Sign-up\n", "name: Sign-up and trial\n", 1))
+        page.get_by_label("What changed and why").fill("the stage covers the trial too")
+        _shot(page, "editor")
+        page.get_by_role("button", name="Save version").click()
+        expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+        assert "name: Sign-up and trial" in (workspace / "maps" / f"{SME}.yaml").read_text()
+
+        # an invalid edit is refused (422) with the validate problem on the page
+        editor = page.get_by_label("The map as YAML")
+        editor.fill(editor.input_value().replace("stages:", "stagez:", 1))
+        before = len(errors)
+        page.get_by_role("button", name="Save version").click()
+        expect(page.get_by_role("alert")).to_contain_text("Not saved")
+        expect(page.get_by_role("alert")).to_contain_text("stagez")
+        # Chromium logs the 422 document itself as a console error: that one is expected
+        assert [e for e in errors[before:] if "status of 422" not in e] == []
+        del errors[before:]
+
+        # history, the change in the map's words, restore
+        page.get_by_role("link", name="History").click()
+        expect(page.locator("table[aria-label=versions] tbody tr")).to_have_count(2)
+        page.get_by_role("link", name="changes from v1").click()
+        expect(page.locator("ol.changes li")).to_contain_text('Stage "Sign-up" renamed to "Sign-up and trial"')
+        _shot(page, "diff")
+        page.get_by_role("link", name="History").click()
+        page.get_by_role("button", name="restore version 1").click()
+        expect(page.locator("table[aria-label=versions] tbody tr")).to_have_count(3)
+        expect(page.locator("tr[data-version='3']")).to_contain_text("restored version 1")
+        assert "name: Sign-up\n" in (workspace / "maps" / f"{SME}.yaml").read_text()
+
+        # a new map from a template
+        page.get_by_role("link", name="New map").first.click()
+        page.get_by_label("Name (file name").fill("ticket journey")
+        page.get_by_label("Title").fill("Tickets from first contact to resolution")
+        page.get_by_label("support-case").check()
+        page.get_by_role("button", name="Create map").click()
+        expect(page.get_by_role("heading", name="Tickets from first contact to resolution")).to_be_visible()
+        assert (workspace / "maps" / "ticket-journey.yaml").is_file()
+        browser.close()
+    assert errors == []
+    assert outside == []
