@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_DIR ?= demo-workspace
 
-.PHONY: demo test test-fast install install-test system-deps bench lint clean docs
+.PHONY: demo test test-fast install install-test system-deps bench bench-app lint clean docs
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ system-deps:
 bench: install-test
 	$(PIP) install --quiet -c constraints.txt -e '.[bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/app.py
+
+# the app on the 50,000-customer demo: view from the cache, save, 20 readers for 30 s
+bench-app: install
+	$(PY) bench/app.py $(BENCH_APP_ARGS)
 
 docs: install
 	$(PY) -m journeymap.docs_gen

@@ -290,6 +290,23 @@ class Workspace:
         con = self.reader() if reader else self.store.ibis()
         return page_analysis(con, jmap, store=self.store, progress=progress)
 
+    def preview_match(self, match: Any, *, sample: int = 10) -> dict[str, Any]:
+        """What a touchpoint's match rule (an event name, a list, or ``{event, event_in,
+        event_regex, channel, where}``) matches in the store: events, customers, the event
+        names and a sample (the editor's preview before saving)."""
+        from pydantic import TypeAdapter, ValidationError
+
+        from journeymap.engine.preview import match_preview
+        from journeymap.model.document import MatchT
+
+        try:
+            rule = TypeAdapter(MatchT).validate_python(match)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function"))
+            raise JourneymapError(f"match{'.' + where if where else ''}: {err['msg']}") from None
+        return match_preview(self.reader(), rule, sample=sample)
+
     def reader(self) -> ibis.BaseBackend:
         """An Ibis backend on a new cursor of the store: reads from another thread see the
         last committed ingest, never half of one."""

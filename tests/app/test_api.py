@@ -225,3 +225,42 @@ def test_the_migrations_make_the_tables_the_code_describes(workspace: Path) -> N
     assert found.get_table_names() == sorted([*Base.metadata.tables, "alembic_version"])
     with engine.connect() as con:
         assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_editor_operations_save_a_version_touching_only_their_lines(client: TestClient, workspace: Path) -> None:
+    text = _file(workspace)
+    doc = parse_map(text)[0]
+    stage = next(s for s in doc.stages if s.lanes.pain_points)
+    last = doc.stages[-1]
+    r = client.post(f"/api/maps/{SME}/edits", json={"base_version": 1, "message": "from the editor", "edits": [
+        {"op": "set_cell", "stage": stage.id, "lane": "pain_points", "index": 0, "text": "Import keeps failing"},
+        {"op": "move_stage", "stage": last.id, "to": 0}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["number"] == 2 and r.json()["text"] == _file(workspace)
+    kinds = [c["kind"] for c in client.get(f"/api/maps/{SME}/diff", params={"from": 1, "to": 2}).json()["changes"]]
+    assert sorted(kinds) == ["cell_changed", "stage_moved"]
+    stale = client.post(f"/api/maps/{SME}/edits", json={"base_version": 1, "edits": []})
+    assert stale.status_code == 409
+    bad = client.post(f"/api/maps/{SME}/edits", json={"base_version": 2, "edits": [
+        {"op": "move_stage", "stage": "nope", "to": 0}]})
+    assert bad.status_code == 400 and "no stage 'nope'" in bad.json()["error"]
+
+
+def test_rule_preview_counts_what_a_rule_matches(client: TestClient) -> None:
+    ws = client.app.state.jm.ws
+    con = ws.store.con
+    expected = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM events "
+                           "WHERE event = 'data_import_started'").fetchone()
+    r = client.post(f"/api/maps/{SME}/preview-match", json={"match": "data_import_started", "sample": 3})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["events"], got["customers"]) == expected and expected[0] > 0
+    assert got["names"] == [{"event": "data_import_started", "events": expected[0], "customers": expected[1]}]
+    assert len(got["sample"]) == 3 and all(s["event"] == "data_import_started" for s in got["sample"])
+    channel = con.execute("SELECT count(*) FROM events WHERE event LIKE 'support%' AND channel = 'chat'").fetchone()
+    both = client.post(f"/api/maps/{SME}/preview-match",
+                       json={"match": {"event_regex": "^support", "where": "channel == 'chat'"}}).json()
+    assert both["events"] == channel[0]
+    assert client.post(f"/api/maps/{SME}/preview-match", json={"match": "no_such_event"}).json()["events"] == 0
+    bad = client.post(f"/api/maps/{SME}/preview-match", json={"match": {"where": "channel =="}})
+    assert bad.status_code == 400 and "match.where" in bad.json()["error"]

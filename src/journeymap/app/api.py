@@ -64,6 +64,20 @@ class Restore(BaseModel):
     base_version: int | None
 
 
+class Edits(BaseModel):
+    edits: list[dict[str, Any]] = Field(description="operations of journeymap.model.edit, applied in order: "
+                                        "set_cell, add_cell, delete_cell, set_evidence, set_emotion, add_stage, "
+                                        "delete_stage, move_stage, set_stage, add_touchpoint, delete_touchpoint, "
+                                        "move_touchpoint, set_touchpoint, set_match, set_field, set_kpi")
+    base_version: int | None
+    message: str = Field(default="", max_length=1000)
+
+
+class PreviewMatch(BaseModel):
+    match: Any = Field(description="an event name, a list of names, or {event, event_in, event_regex, channel, where}")
+    sample: int = Field(default=10, ge=0, le=100)
+
+
 class CheckText(BaseModel):
     text: str
     file: str = "map.yaml"
@@ -122,6 +136,24 @@ def save_map(request: Request, ref: str, body: SaveMap, who: Principal = Depends
     st = state_of(request)
     v = st.library.save(ref, body.text, base=body.base_version, author=who.name, message=body.message)
     return version_json(v)
+
+
+@router.post("/maps/{ref}/edits")
+def edit_map(request: Request, ref: str, body: Edits, who: Principal = Depends(authorize)) -> dict[str, Any]:
+    """Apply the editor's operations to ``base_version`` and save the result as a new
+    version; only the lines they touch change (comments kept)."""
+    st = state_of(request)
+    v = st.library.edit(ref, body.edits, base=body.base_version, author=who.name, message=body.message)
+    return version_json(v, text=True)
+
+
+@router.post("/maps/{ref}/preview-match")
+def preview_match(request: Request, ref: str, body: PreviewMatch) -> dict[str, Any]:
+    """How many events and customers a match rule accepts, its event names and a sample,
+    before it is saved."""
+    st = state_of(request)
+    st.library.get(ref)  # the map exists in this workspace
+    return st.ws.preview_match(body.match, sample=body.sample)
 
 
 @router.get("/maps/{ref}/versions")

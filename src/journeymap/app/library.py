@@ -232,6 +232,21 @@ class MapLibrary:
                 _write_atomic(self.ws.root / row.file, text)
             return version
 
+    def edit(self, ref: str, edits: list[dict[str, Any]], *, base: int | None, author: str,
+             message: str = "") -> MapVersion:
+        """Apply the editor's operations (:mod:`journeymap.model.edit`) to version ``base``
+        and save the result as a new version (Conflict when ``base`` is not the latest)."""
+        from journeymap.model.edit import apply_edits
+
+        with self._lock:
+            self.sync()
+            latest = self.get(ref).latest
+            if base != latest.number:
+                raise Conflict(ref, base, Latest(latest.number, latest.author, latest.created_at, latest.text),
+                               "")
+            text = apply_edits(latest.text, edits, file=self.get(ref).row.file)
+            return self.save(ref, text, base=base, author=author, message=message)
+
     def create(self, ref: str, text: str, *, author: str, message: str = "created") -> MapVersion:
         """A new map file ``maps/<ref>.yaml`` with ``text`` (its first version)."""
         if not ref or set(ref) - REF_CHARS or ref[0] in "-_":
