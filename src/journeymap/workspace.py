@@ -269,8 +269,6 @@ class Workspace:
 
     def page_analysis(self, ref: str | os.PathLike[str]) -> tuple[JourneyMap, dict[str, Any], str]:
         """A map, the analysis its page shows and its path relative to the workspace."""
-        from journeymap.analysis import page_analysis
-
         path = self.resolve_map(ref)
         jmap = self.load_map(path)
         analysis = self.analyze_page(jmap)

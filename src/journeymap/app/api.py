@@ -74,7 +74,9 @@ class Edits(BaseModel):
 
 
 class PreviewMatch(BaseModel):
-    match: Any = Field(description="an event name, a list of names, or {event, event_in, event_regex, channel, where}")
+    match: Any = Field(default=None, description="an event name, a list of names, or "
+                       "{event, event_in, event_regex, channel, where}")
+    match_text: str | None = Field(default=None, description="the rule as the editor's field writes it")
     sample: int = Field(default=10, ge=0, le=100)
 
 
@@ -153,7 +155,10 @@ def preview_match(request: Request, ref: str, body: PreviewMatch) -> dict[str, A
     before it is saved."""
     st = state_of(request)
     st.library.get(ref)  # the map exists in this workspace
-    return st.ws.preview_match(body.match, sample=body.sample)
+    from journeymap.model.edit import match_value
+
+    match = match_value(body.match_text) if body.match_text is not None else body.match
+    return st.ws.preview_match(match, sample=body.sample)
 
 
 @router.get("/maps/{ref}/versions")

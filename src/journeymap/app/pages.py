@@ -225,6 +225,50 @@ def restore_submit(request: Request, ref: str, version: int = Form(), base_versi
     return RedirectResponse(f"/maps/{ref}/history", status_code=303)
 
 
+EDIT_LANES = (("actions", "Actions"), ("goals", "Goals"), ("thoughts", "Thoughts"), ("pain_points", "Pain points"),
+              ("opportunities", "Opportunities"), ("owners", "Owners"), ("backstage", "Backstage processes"))
+
+
+def rule_text(tp: Any) -> str:
+    """A touchpoint's rule as the editor's one-line field shows it."""
+    import json
+
+    m = tp.match
+    if m is None:
+        return ""
+    parts = m.model_dump(exclude_none=True)
+    if list(parts) == ["event"]:
+        return str(parts["event"])
+    return json.dumps(parts, ensure_ascii=False)
+
+
+@router.get("/maps/{ref}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, ref: str) -> HTMLResponse:
+    """The map editor: every cell, stage and touchpoint in place; drag and drop to move."""
+    st = state_of(request)
+    st.library.sync()
+    m = st.library.get(ref)
+    doc = st.library.document(m.latest) if m.latest.valid else None
+    fields = []
+    if doc is not None:
+        kpi = doc.goal.kpi
+        fields = [
+            {"key": "title", "label": "Title", "value": doc.title, "op": "set_field", "field": "title"},
+            {"key": "scope", "label": "Scope", "value": doc.scope or "", "op": "set_field", "field": "scope"},
+            {"key": "scenario", "label": "Scenario", "value": doc.scenario, "op": "set_field", "field": "scenario",
+             "long": True},
+            {"key": "persona.name", "label": "Persona", "value": doc.persona.name, "op": "set_field",
+             "field": "persona.name"},
+            {"key": "goal.statement", "label": "Goal", "value": doc.goal.statement, "op": "set_field",
+             "field": "goal.statement", "long": True},
+        ]
+        if kpi is not None:
+            fields.append({"key": "goal.kpi.target", "label": f"Goal KPI target ({kpi.name or kpi.metric})",
+                           "value": kpi.target, "op": "set_kpi", "field": "target", "numeric": True})
+    return render(request, "edit.html.j2", tab="edit", m=map_context(m), doc=doc, fields=fields,
+                  lanes=EDIT_LANES, rule=rule_text)
+
+
 @router.get("/maps/{ref}/source", response_class=HTMLResponse)
 def source_page(request: Request, ref: str) -> HTMLResponse:
     st = state_of(request)

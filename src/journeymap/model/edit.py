@@ -290,7 +290,21 @@ def set_match(tree: CommentedMap, e: Mapping[str, Any]) -> None:
     """A touchpoint's match rule: an event name, a list of names, or ``{event, event_in,
     event_regex, channel, where}``; None removes it."""
     tp, _, _ = _touchpoint(tree, e["touchpoint"])
-    _set(tp, "match", e.get("match"))
+    _set(tp, "match", match_value(e["match_text"]) if "match_text" in e else e.get("match"))
+
+
+def match_value(text: str) -> Any:
+    """A rule as the editor's one-line field writes it: an event name, or YAML/JSON flow
+    (``[a, b]``, ``{event: x, where: "channel == 'app'"}``); empty: no rule."""
+    text = str(text).strip()
+    if not text:
+        return None
+    if text[0] not in "[{":
+        return text
+    try:
+        return YAML(typ="safe").load(text)
+    except Exception as exc:  # noqa: BLE001 - any YAML error is the user's to fix
+        raise EditError(f"the rule is not a name, [list] or {{mapping}}: {str(exc).splitlines()[0]}") from None
 
 
 def set_field(tree: CommentedMap, e: Mapping[str, Any]) -> None:
