@@ -72,7 +72,8 @@ def test_demo_pages_show_every_stage_and_touchpoint_with_its_numbers(demo) -> No
             assert coverage.events > 0 and coverage.customers > 0
 
 
-def test_demo_serves_the_report_on_localhost(tmp_path: Path) -> None:
+def test_demo_ends_on_the_app_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    import signal
     import socket
     import time
     import urllib.request
@@ -87,16 +88,22 @@ def test_demo_serves_the_report_on_localhost(tmp_path: Path) -> None:
         stdout=sink, stderr=subprocess.STDOUT, text=True,
     ) as proc:
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             body = ""
             while time.monotonic() < deadline and proc.poll() is None:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=2) as resp:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
                         body = resp.read().decode()
                     break
                 except OSError:
                     time.sleep(0.3)
-            assert "journey maps" in body, log.read_text()
+            assert "Journey maps" in body, log.read_text()
+            for ref in ("day-in-the-life", "enterprise-acquisition", "sme-onboarding-churn"):
+                assert f'href="/maps/{ref}"' in body
+            proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop
+            assert proc.wait(timeout=30) == 0, log.read_text()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            if proc.poll() is None:
+                proc.kill()
+    text = log.read_text()
+    assert f"http://127.0.0.1:{port}/" in text and "stopped" in text and "Traceback" not in text
