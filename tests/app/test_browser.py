@@ -178,6 +178,7 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
         reach = page.locator(f"#reach-{tp.id}")
         expect(reach).to_contain_text("customers")
         old_reach = reach.inner_text()
+        _shot(page, "board")
         rule = page.get_by_label(f"match rule of touchpoint {tp.name}")
         rule.fill("no_such_event")
         rule.blur()
@@ -192,7 +193,6 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
         expect(status).to_contain_text("Not saved")
         expect(rule).to_have_attribute("aria-invalid", "true")
         assert path.read_text() == text
-        _shot(page, "board")
         browser.close()
     # the refused save's 400/422 answer is logged by Chromium as a failed resource load
     assert [e for e in errors if "status of 4" not in e] == []
