@@ -368,9 +368,53 @@ class Workspace:
         with chromium() as browser:
             return [export(jmap, analysis, o, source=source, browser=browser) for o in outs]
 
-    def status(self) -> dict[str, Any]:
+    def status(self, *, reader: bool = False) -> dict[str, Any]:
+        """``journeymap status``: the store's tables, rows, time ranges, quarantine and
+        ingests (``reader``: on a cursor of its own, for another thread)."""
+        con = self.store.reader() if reader else None
         return {"workspace": str(self.root), "name": self.config.name,
-                "maps": [p.name for p in self.map_paths()], **self.store.status()}
+                "maps": [p.name for p in self.map_paths()], **self.store.status(con)}
+
+    def ingests(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest ingests: kind, files, when, rows read, loaded, quarantined, duplicates."""
+        cur = self.store.reader()
+        rows = cur.execute(
+            "SELECT _ingest_id, kind, files, started_at, finished_at, rows_read, loaded, quarantined, "
+            "duplicates, updated FROM ingests ORDER BY _ingest_id DESC LIMIT ?", [int(limit)]).fetchall()
+        keys = ("id", "kind", "files", "started_at", "finished_at", "rows_read", "loaded", "quarantined",
+                "duplicates", "updated")
+        out = [dict(zip(keys, r, strict=True)) for r in rows]
+        for r in out:
+            r["started_at"], r["finished_at"] = r["started_at"].isoformat(), r["finished_at"].isoformat()
+        return out
+
+    def quarantine(self, *, kind: str | None = None, reason: str | None = None, text: str | None = None,
+                   limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """Quarantined rows (newest ingest first): ingest, kind, file, row, field, reason and
+        the raw row, filtered by kind, reason and a text found in the file, field or raw row;
+        with the total and the reasons with their counts."""
+        where, args = ["TRUE"], []
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        if reason:
+            where.append("reason = ?")
+            args.append(reason)
+        if text:
+            where.append("(contains(lower(file), ?) OR contains(lower(coalesce(field, '')), ?) "
+                         "OR contains(lower(coalesce(raw, '')), ?))")
+            args += [text.lower()] * 3
+        cond = " AND ".join(where)
+        cur = self.store.reader()
+        total = cur.execute(f"SELECT count(*) FROM quarantine WHERE {cond}", args).fetchone()
+        rows = cur.execute(
+            f'SELECT _ingest_id, kind, file, "row", field, reason, raw FROM quarantine WHERE {cond} '
+            'ORDER BY _ingest_id DESC, file, "row" NULLS FIRST LIMIT ? OFFSET ?',
+            [*args, int(limit), int(offset)]).fetchall()
+        reasons = cur.execute("SELECT kind, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY 3 DESC").fetchall()
+        keys = ("ingest", "kind", "file", "row", "field", "reason", "raw")
+        return {"total": int(total[0]) if total else 0, "rows": [dict(zip(keys, r, strict=True)) for r in rows],
+                "reasons": [{"kind": k, "reason": r, "rows": int(n)} for k, r, n in reasons]}
 
 
 def _writable(target: Path, overwrite: bool) -> Path:

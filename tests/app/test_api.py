@@ -264,3 +264,40 @@ def test_rule_preview_counts_what_a_rule_matches(client: TestClient) -> None:
     assert client.post(f"/api/maps/{SME}/preview-match", json={"match": "no_such_event"}).json()["events"] == 0
     bad = client.post(f"/api/maps/{SME}/preview-match", json={"match": {"where": "channel =="}})
     assert bad.status_code == 400 and "match.where" in bad.json()["error"]
+
+
+BAD_EVENTS = (
+    "Contact ID,When,What\n"
+    "C000001,2026-01-05T10:00:00,pricing_page_view\n"
+    ",2026-01-05T10:01:00,pricing_page_view\n"
+    "C000002,not a time,=HYPERLINK(\"http://x\")\n"
+    "C000003,2026-01-05T10:02:00,webinar_registered\n"
+)
+
+
+def test_an_upload_loads_good_rows_and_quarantines_bad_ones(client: TestClient, workspace: Path) -> None:
+    before = client.get("/api/status").json()
+    r = client.post("/api/data/uploads", data={"kind": "events", "columns": "Contact ID=customer_id\n"
+                                               "When=timestamp\nWhat=event"},
+                    files={"file": ("crm-export.csv", BAD_EVENTS.encode(), "text/csv")})
+    assert r.status_code == 202, r.text
+    job = client.app.state.jm.jobs.wait(r.json()["id"], timeout=60)
+    assert job.status == "done", job.error
+    assert (job.result["loaded"], job.result["quarantined"]) == (2, 2)
+    after = client.get("/api/status").json()
+    assert after["tables"]["events"]["rows"] == before["tables"]["events"]["rows"] + 2
+    assert after["data_version"] == before["data_version"] + 1
+    q = client.get("/api/data/quarantine", params={"kind": "events"}).json()
+    assert q["total"] == 2
+    assert {(row["row"], row["field"]) for row in q["rows"]} == {(2, "customer_id"), (3, "timestamp")}
+    assert all(row["file"].endswith("crm-export.csv") for row in q["rows"])
+    only = client.get("/api/data/quarantine", params={"q": "not a time"}).json()
+    assert only["total"] == 1 and only["rows"][0]["field"] == "timestamp"
+    csv_text = client.get("/api/data/quarantine.csv", params={"kind": "events"}).text
+    assert csv_text.splitlines()[0] == "ingest,kind,file,row,field,reason,raw" and len(csv_text.splitlines()) == 3
+    assert ",=HYPERLINK" not in csv_text  # a formula is not left for a spreadsheet to run
+    assert client.get("/api/data/ingests").json()[0]["quarantined"] == 2
+    page = client.get("/data", params={"kind": "events"})
+    assert page.status_code == 200 and "crm-export.csv" in page.text and "missing" in page.text.lower()
+    bad = client.post("/api/data/uploads", data={"kind": "nonsense"}, files={"file": ("x.csv", b"a\n", "text/csv")})
+    assert bad.status_code == 400 and "kind 'nonsense'" in bad.json()["error"]

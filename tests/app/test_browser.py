@@ -196,3 +196,34 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
         browser.close()
     # the refused save's 400/422 answer is logged by Chromium as a failed resource load
     assert [e for e in errors if "status of 4" not in e] == []
+
+
+def test_an_upload_with_bad_rows_shows_them_in_the_quarantine_browser(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    upload = tmp_path / "support-export.csv"
+    upload.write_text("customer_id,timestamp,event,channel\n"
+                      "C000001,2026-02-01T09:00:00,ticket_opened,support\n"
+                      "C000002,31/31/2026,ticket_opened,support\n"
+                      ",2026-02-01T09:05:00,ticket_opened,support\n")
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server + "/data")
+        page.get_by_label("File (CSV").set_input_files(str(upload))
+        page.locator("#upload").get_by_label("Kind").select_option("events")
+        page.get_by_role("button", name="Upload and load").click()
+        expect(page.locator("#upload-status")).to_contain_text("Loaded 1 rows, 2 quarantined", timeout=30_000)
+        page.wait_for_load_state("load")
+        rows = page.locator("table[aria-label='quarantined rows'] tbody tr")
+        expect(rows).to_have_count(2, timeout=10_000)
+        expect(rows.first).to_contain_text("support-export.csv")
+        page.get_by_label("Text in file, field or row").fill("31/31")
+        page.get_by_role("button", name="Filter").click()
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("timestamp")
+        _shot(page, "data")
+        browser.close()
+    assert errors == []

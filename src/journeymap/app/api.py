@@ -7,9 +7,10 @@ both versions.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from journeymap.app.library import MapSummary, problems_of
@@ -96,7 +97,7 @@ def session(request: Request, who: Principal = Depends(authorize)) -> dict[str, 
 def status(request: Request) -> dict[str, Any]:
     """The store: tables, rows, time ranges, quarantine, ingests (= journeymap status)."""
     st = state_of(request)
-    return {**st.ws.status(), "data_version": st.ws.data_version()}
+    return {**st.ws.status(reader=True), "data_version": st.ws.data_version()}
 
 
 @router.get("/maps")
@@ -204,6 +205,82 @@ def analysis(request: Request, response: Response, ref: str) -> dict[str, Any]:
 @router.get("/jobs/{job_id}")
 def job(request: Request, job_id: str) -> dict[str, Any]:
     return job_json(state_of(request).jobs.job(job_id))
+
+
+# -- data -------------------------------------------------------------------------
+UPLOAD_DIR = "data/uploads"
+FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment", "vtt", "srt", "txt", "json")
+
+
+@router.get("/data/ingests")
+def ingests(request: Request) -> list[dict[str, Any]]:
+    return state_of(request).ws.ingests()
+
+
+@router.get("/data/quarantine")
+def quarantine(request: Request, kind: str | None = None, reason: str | None = None, q: str | None = None,
+               limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    """Rows kept out of the store, with why: ingest, kind, file, row, field, reason, raw."""
+    return state_of(request).ws.quarantine(kind=kind, reason=reason, text=q, limit=limit, offset=offset)
+
+
+@router.get("/data/quarantine.csv")
+def quarantine_csv(request: Request, kind: str | None = None, reason: str | None = None,
+                   q: str | None = None) -> Response:
+    """The filtered quarantine as CSV (a cell starting with = + - @ is prefixed with ' so a
+    spreadsheet does not run it)."""
+    import csv
+    import io
+
+    found = state_of(request).ws.quarantine(kind=kind, reason=reason, text=q, limit=1_000_000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    keys = ("ingest", "kind", "file", "row", "field", "reason", "raw")
+    writer.writerow(keys)
+    for r in found["rows"]:
+        writer.writerow([_safe_cell(r[k]) for k in keys])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="quarantine.csv"'})
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@router.post("/data/uploads", status_code=202)
+async def upload(request: Request, file: UploadFile, kind: str = Form(), fmt: str = Form(""),
+                 columns: str = Form(""), timezone: str = Form("")) -> dict[str, Any]:
+    """Upload a file of any supported kind and format and load it in the background
+    (202 with the job; its result has loaded, quarantined and duplicates).  ``columns``:
+    one ``Their column=our_column`` per line."""
+    from journeymap.data.contracts import KINDS
+    from journeymap.errors import JourneymapError
+
+    st = state_of(request)
+    if kind not in KINDS:
+        raise JourneymapError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
+    if fmt and fmt not in FORMATS:
+        raise JourneymapError(f"format '{fmt}': expected one of {', '.join(FORMATS)} (or empty: from the name)")
+    mapping = {}
+    for n, line in enumerate(columns.splitlines(), 1):
+        if line.strip():
+            theirs, sep, ours = line.partition("=")
+            if not sep or not theirs.strip() or not ours.strip():
+                raise JourneymapError(f"column mapping line {n}: expected 'Their column=our_column', got {line!r}")
+            mapping[theirs.strip()] = ours.strip()
+    name = Path(file.filename or "upload").name or "upload"
+    folder = st.ws.root / UPLOAD_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    import time as _time
+
+    target = folder / f"{_time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    with target.open("wb") as sink:
+        while chunk := await file.read(1 << 20):
+            sink.write(chunk)
+    options: dict[str, Any] = {"fmt": fmt or None, "columns": mapping or None, "timezone": timezone or None}
+    return job_json(st.jobs.start_ingest(kind, target, options))
 
 
 @router.post("/validate")

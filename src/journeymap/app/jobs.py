@@ -17,6 +17,7 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -100,6 +101,39 @@ class Jobs:
             self._running[key] = job.id
             self._futures[job.id] = self._pool.submit(self._analyse, job.id, key, version.text, row.file)
         return job
+
+    # -- ingests ---------------------------------------------------------------------
+    def start_ingest(self, kind: str, path: Path, options: dict[str, Any]) -> JobRow:
+        """Load ``path`` as ``kind`` on the worker: the store's one writer, in one
+        transaction, so readers see all of it or none."""
+        job = JobRow(id=str(uuid.uuid4()), workspace_id=self.library.workspace_id, kind="ingest",
+                     target=f"{kind}: {path.name}", status="queued", progress=0.0, step="waiting")
+        with self.sessions.begin() as s:
+            s.add(job)
+        self._futures[job.id] = self._pool.submit(self._ingest, job.id, kind, path, options)
+        return job
+
+    def _ingest(self, job_id: str, kind: str, path: Path, options: dict[str, Any]) -> None:
+        last = [0.0]
+
+        def progress(step: str, done: int, total: int | None) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY or (total and done >= total):
+                last[0] = now
+                self._update(job_id, step=step[:200], progress=min(1.0, done / total) if total else 0.0)
+
+        try:
+            self._update(job_id, status="running", step="reading the file")
+            report = self.library.ws.ingest(kind, [path], progress=progress, **options)
+            self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(), result={
+                "rows_read": report.rows_read, "loaded": report.loaded, "updated": report.updated,
+                "quarantined": report.quarantined, "duplicates": report.duplicates,
+                "by_reason": report.by_reason})
+        except Exception as exc:  # the job records it; the app keeps serving
+            if not isinstance(exc, JourneymapError):
+                log.exception("ingest of %s failed", path)
+            self._update(job_id, status="failed", step="failed", finished_at=utcnow(),
+                         error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRow:
         future = self._futures.get(job_id)

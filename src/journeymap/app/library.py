@@ -26,7 +26,7 @@ from journeymap.app.tables import MapRow, MapVersion, WorkspaceRow
 from journeymap.errors import JourneymapError, MapIssue, MapValidationError
 from journeymap.model.diff import Change, diff_maps
 from journeymap.model.document import JourneyMap
-from journeymap.model.yamlio import parse_map
+from journeymap.model.yamlio import load_map_quick
 from journeymap.workspace import Workspace
 
 REF_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -62,7 +62,7 @@ def checksum(text: str) -> str:
 def problems_of(text: str, file: str) -> list[dict[str, Any]]:
     """The problems ``journeymap validate`` reports for this text (empty: valid)."""
     try:
-        parse_map(text, file)
+        load_map_quick(text, file)
     except MapValidationError as exc:
         return [issue_dict(i) for i in exc.issues]
     return []
@@ -192,7 +192,7 @@ class MapLibrary:
 
     def document(self, version: MapVersion) -> JourneyMap:
         """The map of a version (MapValidationError when that version is invalid)."""
-        return parse_map(version.text, self._file_name(version))[0]
+        return load_map_quick(version.text, self._file_name(version))
 
     def _file_name(self, version: MapVersion) -> str:
         with self.sessions() as s:
@@ -226,9 +226,9 @@ class MapLibrary:
                                                      latest.text), text)
                 if latest is not None and latest.checksum == checksum(text):
                     return latest  # nothing changed: no empty version
-                parse_map(text, row.file)
-                version = self._add_version(s, row, text, author=author, source=source,
-                                            message=message, restored_from=restored_from)
+                jmap = load_map_quick(text, row.file)
+                version = self._add_version(s, row, text, author=author, source=source, message=message,
+                                            restored_from=restored_from, problems=[], jmap=jmap)
                 _write_atomic(self.ws.root / row.file, text)
             return version
 
@@ -255,7 +255,7 @@ class MapLibrary:
             path = self.file_of(ref)
             if path.exists():
                 raise JourneymapError(f"{self._rel(path)}: exists; choose another name")
-            parse_map(text, self._rel(path))
+            jmap = load_map_quick(text, self._rel(path))
             with self.sessions.begin() as s:
                 row = s.scalar(select(MapRow).where(MapRow.workspace_id == self.workspace_id, MapRow.ref == ref))
                 if row is None:
@@ -263,7 +263,8 @@ class MapLibrary:
                     s.add(row)
                     s.flush()
                 row.deleted = False
-                version = self._add_version(s, row, text, author=author, source="app", message=message)
+                version = self._add_version(s, row, text, author=author, source="app", message=message,
+                                            problems=[], jmap=jmap)
                 _write_atomic(path, text)
             return version
 
@@ -277,7 +278,8 @@ class MapLibrary:
 
     def _add_version(self, s: Session, row: MapRow, text: str, *, author: str, source: str,
                      message: str, problems: list[dict[str, Any]] | None = None,
-                     restored_from: int | None = None) -> MapVersion:
+                     restored_from: int | None = None, jmap: JourneyMap | None = None) -> MapVersion:
+        """A new version of ``row``; ``problems``/``jmap`` when the caller parsed the text."""
         if problems is None:
             problems = problems_of(text, row.file)
         latest = self._latest(s, row)
@@ -286,7 +288,7 @@ class MapLibrary:
                              restored_from=restored_from, valid=not problems, problems=problems)
         s.add(version)
         if not problems:
-            jmap = parse_map(text, row.file)[0]
+            jmap = jmap or load_map_quick(text, row.file)
             row.map_id, row.title, row.persona = jmap.id, jmap.title, jmap.persona.name
             row.map_type, row.owner = jmap.type.value, (jmap.owners[0] if jmap.owners else None)
         s.flush()

@@ -225,6 +225,20 @@ def restore_submit(request: Request, ref: str, version: int = Form(), base_versi
     return RedirectResponse(f"/maps/{ref}/history", status_code=303)
 
 
+@router.get("/data", response_class=HTMLResponse)
+def data_page(request: Request, kind: str = "", reason: str = "", q: str = "") -> HTMLResponse:
+    """The store: tables, rows and time ranges, ingests, an upload form, the quarantine."""
+    from journeymap.app.api import FORMATS
+    from journeymap.data.contracts import KINDS
+
+    st = state_of(request)
+    found = st.ws.quarantine(kind=kind or None, reason=reason or None, text=q or None, limit=500)
+    return render(request, "data.html.j2", section="data", status=st.ws.status(reader=True),
+                  data_version=st.ws.data_version(), ingests=st.ws.ingests(), quarantine=found,
+                  reasons=sorted({r["reason"] for r in found["reasons"]}), kinds=KINDS, formats=FORMATS,
+                  kind=kind, reason=reason, q=q, root=str(st.ws.root))
+
+
 EDIT_LANES = (("actions", "Actions"), ("goals", "Goals"), ("thoughts", "Thoughts"), ("pain_points", "Pain points"),
               ("opportunities", "Opportunities"), ("owners", "Owners"), ("backstage", "Backstage processes"))
 

@@ -209,9 +209,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def status(self) -> dict[str, Any]:
-        """Row counts, time ranges and customers per table, quarantine counts, ingests."""
-        con = self._con
+    def status(self, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+        """Row counts, time ranges and customers per table, quarantine counts, ingests
+        (on ``con``, a :meth:`reader` cursor from another thread, or the connection)."""
+        con = con or self._con
         tables: dict[str, dict[str, Any]] = {}
         for table, ts in DATA_TABLES.items():
             name = "events" if table == "event_log" else table
