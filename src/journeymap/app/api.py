@@ -255,7 +255,7 @@ async def upload(request: Request, file: UploadFile, kind: str = Form(), fmt: st
     """Upload a file of any supported kind and format and load it in the background
     (202 with the job; its result has loaded, quarantined and duplicates).  ``columns``:
     one ``Their column=our_column`` per line."""
-    from journeymap.data.contracts import KINDS
+    from journeymap.workspace import KINDS
     from journeymap.errors import JourneymapError
 
     st = state_of(request)

@@ -229,7 +229,7 @@ def restore_submit(request: Request, ref: str, version: int = Form(), base_versi
 def data_page(request: Request, kind: str = "", reason: str = "", q: str = "") -> HTMLResponse:
     """The store: tables, rows and time ranges, ingests, an upload form, the quarantine."""
     from journeymap.app.api import FORMATS
-    from journeymap.data.contracts import KINDS
+    from journeymap.workspace import KINDS
 
     st = state_of(request)
     found = st.ws.quarantine(kind=kind or None, reason=reason or None, text=q or None, limit=500)
