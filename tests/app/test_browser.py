@@ -186,6 +186,17 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
         assert old_reach != reach.inner_text()
         assert load_map(path).stages[1].touchpoints[0].match.event == "no_such_event"
 
+        # a touchpoint's KPI target
+        kpi_tp = next(t for s in before.stages for t in s.touchpoints if t.kpis)
+        kpi = kpi_tp.kpis[0]
+        target = page.get_by_label(f"{kpi.name or kpi.metric.upper()} target of touchpoint {kpi_tp.name}")
+        target.fill("0.91")
+        target.blur()
+        expect(status).to_contain_text("Saved as version")
+        moved = load_map(path)
+        found = next(t for s in moved.stages for t in s.touchpoints if t.id == kpi_tp.id)
+        assert found.kpis[0].target == 0.91
+
         # a broken rule is refused with the validate problem, the file unchanged
         text = path.read_text()
         rule.fill('{"where": "channel =="}')

@@ -68,7 +68,11 @@
     } else if (d.op === "set_field") {
       send([{op: "set_field", field: d.field, value: f.value}], f);
     } else if (d.op === "set_kpi") {
-      send([{op: "set_kpi", field: d.field, value: number(f.value)}], f);
+      var kpi = {op: "set_kpi", field: d.field, value: number(f.value), where: d.where || "goal"};
+      if (d.stage) { kpi.stage = d.stage; }
+      if (d.touchpoint) { kpi.touchpoint = d.touchpoint; }
+      if (d.index !== undefined) { kpi.index = Number(d.index); }
+      send([kpi], f);
     } else if (d.rule) {
       send([{op: "set_match", touchpoint: d.rule, match_text: f.value}], f).then(function () { preview(d.rule); });
     } else if (d.moveTouchpoint) {
