@@ -131,6 +131,7 @@ def test_a_new_map_from_a_template(client: TestClient, workspace: Path) -> None:
     assert unknown.status_code == 400 and "unknown template" in unknown.json()["error"]
 
 
+@pytest.mark.slow
 def test_the_analysis_runs_in_the_background_and_is_cached(client: TestClient) -> None:
     first = client.get(f"/api/maps/{SME}/analysis")
     assert first.status_code == 202 and first.json()["analysis"] is None

@@ -24,7 +24,7 @@ from journeymap.app.main import create_app
 CHROMIUM = "/usr/bin/chromium"
 SME = "sme-onboarding-churn"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"), pytest.mark.slow]
 
 
 def _free_port() -> int:
