@@ -85,6 +85,9 @@ def main() -> None:
     ap.add_argument("--readers", type=int, default=20)
     args = ap.parse_args()
     root = build(args.customers)
+    import shutil
+
+    shutil.rmtree(root / ".journeymap", ignore_errors=True)  # the app starts as on a fresh workspace
     port = free_port()
     server = subprocess.Popen([str(JOURNEYMAP), "serve", "-w", str(root), "--port", str(port)],
                               stdout=subprocess.DEVNULL)
@@ -107,7 +110,8 @@ def main() -> None:
             while c.call("GET", f"/api/maps/{ref}/analysis")[0] != 200:
                 time.sleep(0.5)
         warm = time.monotonic() - started
-        rows.append(("warm-up: analyses of the 3 maps cached after start (0: cached by an earlier run)", f"{warm:.1f} s", "", "background"))
+        rows.append(("first numbers: start until the 3 maps' analyses are cached (background)",
+                     f"{warm:.1f} s", "", ""))
 
         for path, what in ((f"/maps/{SME}", "map view (app page)"), (f"/maps/{SME}/page", "map page (the frame)"),
                            ("/", "maps list")):
@@ -183,7 +187,17 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     md = [f"# App benchmark ({args.customers:,}-customer demo)", "",
           f"`python bench/app.py` on {machine}, {time.strftime('%Y-%m-%d')}. Each figure is a whole HTTP "
-          "request to `journeymap serve` (its own process) over loopback.", "",
+          "request to `journeymap serve -w WORKSPACE --port P` (its own process, default options, a fresh "
+          "app database) over loopback, timed by a client with keep-alive connections.", "",
+          "- *first numbers*: from the app answering its first request until every map's page analysis is "
+          "in the cache (the analyses `serve` queues at start, one after another on one worker);",
+          "- *map view / map page / maps list*: `GET` of the app page, of the standalone map page its frame "
+          "loads, and of the list, each 200 times after one warm-up request, served from the cache;",
+          "- *save*: `PUT /api/maps/REF` of the whole YAML text (title changed back and forth), 50 times: "
+          "sync with the disk, validate, write the file (fsync), record the version;",
+          "- *rule preview*: `POST /api/maps/REF/preview-match`, 20 times per rule, over every stored event;",
+          "- *readers*: N threads, each on its own connection, looping list → map view → map page for S "
+          "seconds; requests per second, errors and p95 of all of them (the client shares the 2 cores).", "",
           "| " + " | ".join(header) + " |", "|---|---|---|---|"]
     md += ["| " + " | ".join(r) + " |" for r in rows]
     (HERE / "RESULTS-app.md").write_text("\n".join(md) + "\n", encoding="utf-8")

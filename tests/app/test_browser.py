@@ -15,7 +15,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +53,24 @@ def server(workspace: Path) -> Iterator[str]:
     thread.join(timeout=20)
 
 
+@contextmanager
+def _page(server: str, height: int = 900) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A Chromium page with its console errors and its requests that left localhost."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1366, "height": height})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: outside.append(r.url)
+                if not r.url.startswith((server, "data:", "about:")) else None)
+        yield page, errors, outside
+        browser.close()
+
+
 def _shot(page, name: str) -> None:  # noqa: ANN001 - playwright Page
     folder = os.environ.get("JOURNEYMAP_SCREENSHOTS")
     if folder:
@@ -59,17 +79,9 @@ def _shot(page, name: str) -> None:  # noqa: ANN001 - playwright Page
 
 
 def test_a_user_edits_a_map_sees_the_change_and_restores_it(server: str, workspace: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    errors: list[str] = []
-    outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1366, "height": 860})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: outside.append(r.url)
-                if not r.url.startswith((server, "data:", "about:")) else None)
+    with _page(server, 860) as (page, errors, outside):
 
         page.goto(server + "/")
         rows = page.locator("table[aria-label=maps] tbody tr")
@@ -129,14 +141,13 @@ def test_a_user_edits_a_map_sees_the_change_and_restores_it(server: str, workspa
         page.get_by_role("button", name="Create map").click()
         expect(page.get_by_role("heading", name="Tickets from first contact to resolution")).to_be_visible()
         assert (workspace / "maps" / "ticket-journey.yaml").is_file()
-        browser.close()
     assert errors == []
     assert outside == []
 
 
 def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules(server: str,
                                                                                workspace: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from journeymap.model.yamlio import load_map
 
@@ -144,12 +155,7 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
     before = load_map(path)
     first, second = before.stages[0], before.stages[1]
     tp = second.touchpoints[0]
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with _page(server) as (page, errors, outside):
         page.goto(f"{server}/maps/{SME}/edit")
         status = page.locator("#editor-status")
 
@@ -204,24 +210,20 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
         expect(status).to_contain_text("Not saved")
         expect(rule).to_have_attribute("aria-invalid", "true")
         assert path.read_text() == text
-        browser.close()
     # the refused save's 400/422 answer is logged by Chromium as a failed resource load
     assert [e for e in errors if "status of 4" not in e] == []
+    assert outside == []
 
 
 def test_an_upload_with_bad_rows_shows_them_in_the_quarantine_browser(server: str, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     upload = tmp_path / "support-export.csv"
     upload.write_text("customer_id,timestamp,event,channel\n"
                       "C000001,2026-02-01T09:00:00,ticket_opened,support\n"
                       "C000002,31/31/2026,ticket_opened,support\n"
                       ",2026-02-01T09:05:00,ticket_opened,support\n")
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with _page(server) as (page, errors, outside):
         page.goto(server + "/data")
         page.get_by_label("File (CSV").set_input_files(str(upload))
         page.locator("#upload").get_by_label("Kind").select_option("events")
@@ -236,5 +238,4 @@ def test_an_upload_with_bad_rows_shows_them_in_the_quarantine_browser(server: st
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("timestamp")
         _shot(page, "data")
-        browser.close()
-    assert errors == []
+    assert errors == [] and outside == []

@@ -129,18 +129,23 @@ class MapLibrary:
                          "message": f"cannot read the file: {exc}", "text": f"{self._rel(path)}: {exc}"}]
         else:
             problems = None
-        row = s.scalar(select(MapRow).where(MapRow.workspace_id == self.workspace_id, MapRow.ref == ref))
-        if row is None:
-            row = MapRow(workspace_id=self.workspace_id, ref=ref, file=self._rel(path), deleted=False)
-            s.add(row)
-            s.flush()
-        row.deleted = False
+        row = self._row_for(s, ref, path)
         latest = self._latest(s, row)
         if latest is not None and latest.checksum == checksum(text):
             return False
         self._add_version(s, row, text, author="file on disk", source="disk",
                           message="changed on disk" if latest else "found on disk", problems=problems)
         return True
+
+    def _row_for(self, s: Session, ref: str, path: Path) -> MapRow:
+        """The map's row (made on first sight; a map that came back is no longer deleted)."""
+        row = s.scalar(select(MapRow).where(MapRow.workspace_id == self.workspace_id, MapRow.ref == ref))
+        if row is None:
+            row = MapRow(workspace_id=self.workspace_id, ref=ref, file=self._rel(path), deleted=False)
+            s.add(row)
+            s.flush()
+        row.deleted = False
+        return row
 
     def _rel(self, path: Path) -> str:
         try:
@@ -257,12 +262,7 @@ class MapLibrary:
                 raise JourneymapError(f"{self._rel(path)}: exists; choose another name")
             jmap = load_map_quick(text, self._rel(path))
             with self.sessions.begin() as s:
-                row = s.scalar(select(MapRow).where(MapRow.workspace_id == self.workspace_id, MapRow.ref == ref))
-                if row is None:
-                    row = MapRow(workspace_id=self.workspace_id, ref=ref, file=self._rel(path), deleted=False)
-                    s.add(row)
-                    s.flush()
-                row.deleted = False
+                row = self._row_for(s, ref, path)
                 version = self._add_version(s, row, text, author=author, source="app", message=message,
                                             problems=[], jmap=jmap)
                 _write_atomic(path, text)
