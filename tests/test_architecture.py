@@ -56,6 +56,7 @@ OPTION_TYPES = {
     "journeymap.metrics.clv": {"ClvOptions"},
     "journeymap.data.read_transcripts": {"TranscriptMeta"},
     "journeymap.data.ingest": {"IngestReport"},
+    "journeymap.analysis": {"Filters"},
 }
 BASE = set(LAYERS[0])
 

@@ -251,9 +251,47 @@ def settle(value: Any) -> Any:
 
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The filters of ``analyze`` a page may set: a segment rule on customer attributes,
+    a period (``since`` inclusive, ``until`` exclusive) and an attribute to break the
+    stage funnel down by.  ``key`` is their canonical text ('' for none), the part of a
+    cached analysis's key that is not the map or the data."""
+
+    segment: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    by: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.segment, self.since, self.until, self.by))
+
+    @property
+    def key(self) -> str:
+        if not self:
+            return ""
+        import json
+
+        return json.dumps({"segment": self.segment, "since": iso(self.since), "until": iso(self.until),
+                           "by": self.by}, sort_keys=True)
+
+    @classmethod
+    def from_key(cls, key: str) -> Filters:
+        if not key:
+            return cls()
+        import json
+
+        raw = json.loads(key)
+        day = lambda v: dt.date.fromisoformat(v[:10]) if v else None  # noqa: E731
+        return cls(raw.get("segment"), day(raw.get("since")), day(raw.get("until")), raw.get("by"))
+
+    def as_options(self) -> dict[str, Any]:
+        return {"segment": self.segment, "since": self.since, "until": self.until, "by": self.by}
+
+
 def page_analysis(con: ibis.BaseBackend, jmap: JourneyMap, *, store: Any = None,
-                  progress: Progress | None = None) -> dict[str, Any]:
+                  progress: Progress | None = None, filters: Filters = Filters()) -> dict[str, Any]:
     """The analysis dict a map page renders: :func:`full_analysis` without the sections
-    a page does not show (:data:`PAGE_SKIPS`)."""
+    a page does not show (:data:`PAGE_SKIPS`), with ``filters`` applied."""
     wanted = [s for s in section_names() if s not in PAGE_SKIPS]
-    return full_analysis(con, jmap, store=store, sections=wanted, progress=progress)
+    return full_analysis(con, jmap, store=store, sections=wanted, progress=progress, **filters.as_options())

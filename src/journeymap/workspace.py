@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import ibis
     from playwright.sync_api import Browser
 
+    from journeymap.analysis import Filters
     from journeymap.data.ingest import IngestReport
     from journeymap.data.read_transcripts import TranscriptMeta
     from journeymap.data.store import Store
@@ -279,14 +280,54 @@ class Workspace:
         return jmap, analysis, source
 
     def analyze_page(self, jmap: JourneyMap, *, reader: bool = False,
-                     progress: Progress | None = None) -> dict[str, Any]:
-        """The analysis a map's page shows (every section but :data:`PAGE_SKIPS`).
-        ``reader``: on a cursor of its own, so another thread may call it while this
-        one serves other reads (the app's background jobs)."""
-        from journeymap.analysis import page_analysis
+                     progress: Progress | None = None, filters: Filters | None = None) -> dict[str, Any]:
+        """The analysis a map's page shows (every section but :data:`PAGE_SKIPS`), with
+        ``filters`` (segment rule, period, ``by``) applied.  ``reader``: on a cursor of
+        its own, so another thread may call it while this one serves other reads (the
+        app's background jobs)."""
+        from journeymap.analysis import Filters, page_analysis
 
         con = self.reader() if reader else self.store.ibis()
-        return page_analysis(con, jmap, store=self.store, progress=progress)
+        return page_analysis(con, jmap, store=self.store, progress=progress, filters=filters or Filters())
+
+    def check_filters(self, filters: Filters) -> None:
+        """Raise a :class:`JourneymapError` naming what is wrong with ``filters`` before
+        an analysis runs on them: a rule that does not parse or reads an attribute the
+        customers do not have, a ``by`` that is not an attribute, a period ending before
+        it starts."""
+        from journeymap.engine.journeys import customers_matching
+        from journeymap.engine.scope import customer_attributes
+        from journeymap.model.rules import RuleError
+
+        con = self.reader()
+        attributes = customer_attributes(con)
+        if filters.segment:
+            if attributes is None:
+                raise JourneymapError(f"segment '{filters.segment}': no customers are loaded yet")
+            try:
+                customers_matching(con, filters.segment)
+            except RuleError as exc:
+                raise JourneymapError(f"segment '{filters.segment}': {exc}") from None
+        if filters.by and filters.by not in (attributes or []):
+            have = ", ".join(attributes or []) or "none: no customers are loaded"
+            raise JourneymapError(f"by: '{filters.by}' is not a customer attribute (loaded: {have})")
+        if filters.since and filters.until and filters.until <= filters.since:
+            raise JourneymapError(f"until ({filters.until}) must be after since ({filters.since})")
+
+    def breakdown_attributes(self, most: int = 50) -> dict[str, int]:
+        """The customer attributes a stage funnel can be broken down by (``--by``): those
+        with 2 to ``most`` distinct values, with that count, in the table's order."""
+        from journeymap.engine.fetch import rows as fetch_rows
+        from journeymap.engine.scope import customer_attributes
+
+        con = self.reader()
+        attributes = customer_attributes(con) or []
+        if not attributes:
+            return {}
+        t = con.table("customers")
+        counts = fetch_rows(t.aggregate([t[a].nunique().name(f"c{i}") for i, a in enumerate(attributes)]))[0]
+        found = {a: int(counts[f"c{i}"] or 0) for i, a in enumerate(attributes)}
+        return {a: n for a, n in found.items() if 2 <= n <= most}
 
     def preview_match(self, match: Any, *, sample: int = 10) -> dict[str, Any]:
         """What a touchpoint's match rule (an event name, a list, or ``{event, event_in,

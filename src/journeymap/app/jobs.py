@@ -1,5 +1,5 @@
 """Analyses off the request path: one worker thread, results cached per (map text, data
-version).
+version, filters).
 
 A page asks :meth:`Jobs.analysis_for` and gets at once what is cached — the exact
 analysis if there is one, else the latest of that map (marked stale) — while a job
@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from journeymap.analysis import Filters
 from journeymap.app.library import MapLibrary
 from journeymap.app.tables import AnalysisRow, JobRow, MapRow, MapVersion, utcnow
 from journeymap.errors import JourneymapError
@@ -30,6 +31,7 @@ from journeymap.errors import JourneymapError
 log = logging.getLogger("journeymap.app")
 
 PROGRESS_EVERY = 0.25  # seconds between progress writes of one job
+NO_FILTERS = Filters()
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Jobs:
         self.library = library
         self.sessions = sessions
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journeymap-job")
-        self._running: dict[tuple[int, str, int], str] = {}  # (map, checksum, data) -> job id
+        self._running: dict[tuple[int, str, int, str], str] = {}  # (map, checksum, data, filters) -> job id
         self._guard = threading.Lock()
         self._futures: dict[str, Future[None]] = {}
         with sessions.begin() as s:  # jobs of an earlier process did not finish
@@ -62,34 +64,38 @@ class Jobs:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- analyses --------------------------------------------------------------
-    def analysis_for(self, ref: str, *, start: bool = True) -> tuple[Cached | None, JobRow | None]:
-        """The cached analysis of ``ref``'s latest version (fresh or the last one made),
-        and the job computing a fresh one when the cache has none (started if ``start``)."""
+    def analysis_for(self, ref: str, *, start: bool = True,
+                     filters: Filters = NO_FILTERS) -> tuple[Cached | None, JobRow | None]:
+        """The cached analysis of ``ref``'s latest version with ``filters`` (fresh, or the
+        last one made with the same filters), and the job computing a fresh one when the
+        cache has none (started if ``start``)."""
         summary = self.library.get(ref)
         data_version = self.library.ws.data_version()
-        cached = self._cached(summary.row.id, summary.latest.checksum, data_version)
+        cached = self._cached(summary.row.id, summary.latest.checksum, data_version, filters.key)
         job = None
         if (cached is None or not cached.fresh) and summary.latest.valid and start:
-            job = self.start_analysis(summary.row, summary.latest, data_version)
+            job = self.start_analysis(summary.row, summary.latest, data_version, filters)
         return cached, job
 
     def cached(self, summary: Any, data_version: int) -> Cached | None:
-        """What the cache holds for a map summary (no job started)."""
-        return self._cached(summary.row.id, summary.latest.checksum, data_version)
+        """What the cache holds for a map summary, unfiltered (no job started)."""
+        return self._cached(summary.row.id, summary.latest.checksum, data_version, "")
 
-    def _cached(self, map_pk: int, checksum: str, data_version: int) -> Cached | None:
+    def _cached(self, map_pk: int, checksum: str, data_version: int, filters: str) -> Cached | None:
         with self.sessions() as s:
-            exact = s.scalar(select(AnalysisRow).where(AnalysisRow.map_pk == map_pk, AnalysisRow.checksum == checksum,
+            mine = (AnalysisRow.map_pk == map_pk, AnalysisRow.filters == filters)
+            exact = s.scalar(select(AnalysisRow).where(*mine, AnalysisRow.checksum == checksum,
                                                        AnalysisRow.data_version == data_version))
-            row = exact or s.scalar(select(AnalysisRow).where(AnalysisRow.map_pk == map_pk)
+            row = exact or s.scalar(select(AnalysisRow).where(*mine)
                                     .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc()).limit(1))
             if row is None:
                 return None
             return Cached(json.loads(row.result), exact is not None, row.checksum, row.data_version,
                           row.created_at, row.seconds)
 
-    def start_analysis(self, row: MapRow, version: MapVersion, data_version: int) -> JobRow:
-        key = (row.id, version.checksum, data_version)
+    def start_analysis(self, row: MapRow, version: MapVersion, data_version: int,
+                       filters: Filters = NO_FILTERS) -> JobRow:
+        key = (row.id, version.checksum, data_version, filters.key)
         with self._guard:
             running = self._running.get(key)
             if running is not None:
@@ -141,8 +147,8 @@ class Jobs:
             future.result(timeout=timeout)
         return self.job(job_id)
 
-    def _analyse(self, job_id: str, key: tuple[int, str, int], text: str, file: str) -> None:
-        map_pk, checksum, data_version = key
+    def _analyse(self, job_id: str, key: tuple[int, str, int, str], text: str, file: str) -> None:
+        map_pk, checksum, data_version, filters = key
         last = [0.0]
 
         def progress(step: str, done: int, total: int | None) -> None:
@@ -158,14 +164,15 @@ class Jobs:
             from journeymap.model.yamlio import parse_map
 
             jmap = parse_map(text, file)[0]
-            result = self.library.ws.analyze_page(jmap, reader=True, progress=progress)
+            result = self.library.ws.analyze_page(jmap, reader=True, progress=progress,
+                                                  filters=Filters.from_key(filters))
             seconds = time.monotonic() - started
             with self.sessions.begin() as s:
                 exists = s.scalar(select(AnalysisRow.id).where(
                     AnalysisRow.map_pk == map_pk, AnalysisRow.checksum == checksum,
-                    AnalysisRow.data_version == data_version))
+                    AnalysisRow.data_version == data_version, AnalysisRow.filters == filters))
                 if exists is None:
-                    s.add(AnalysisRow(map_pk=map_pk, checksum=checksum, data_version=data_version,
+                    s.add(AnalysisRow(map_pk=map_pk, checksum=checksum, data_version=data_version, filters=filters,
                                       result=json.dumps(result, default=str), seconds=seconds))
             self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(),
                          result={"seconds": round(seconds, 3), "data_version": data_version})

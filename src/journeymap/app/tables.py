@@ -81,15 +81,17 @@ class MapVersion(Base):
 
 
 class AnalysisRow(Base):
-    """A map's page analysis for one (map text, data version): computed once, read often."""
+    """A map's page analysis for one (map text, data version, filters): computed once,
+    read often.  ``filters`` is :attr:`journeymap.analysis.Filters.key` ('' for none)."""
 
     __tablename__ = "analyses"
-    __table_args__ = (UniqueConstraint("map_pk", "checksum", "data_version"),)
+    __table_args__ = (UniqueConstraint("map_pk", "checksum", "data_version", "filters", name="uq_analyses_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
     checksum: Mapped[str] = mapped_column(String(64))
     data_version: Mapped[int] = mapped_column(Integer)
+    filters: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     result: Mapped[str] = mapped_column(Text)  # the analysis as JSON text
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
