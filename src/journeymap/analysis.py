@@ -272,8 +272,7 @@ class Filters:
             return ""
         import json
 
-        return json.dumps({"segment": self.segment, "since": iso(self.since), "until": iso(self.until),
-                           "by": self.by}, sort_keys=True)
+        return json.dumps(self.as_json(), sort_keys=True)
 
     @classmethod
     def from_key(cls, key: str) -> Filters:
@@ -284,6 +283,12 @@ class Filters:
         raw = json.loads(key)
         day = lambda v: dt.date.fromisoformat(v[:10]) if v else None  # noqa: E731
         return cls(raw.get("segment"), day(raw.get("since")), day(raw.get("until")), raw.get("by"))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"segment": self.segment, "since": iso(self.since), "until": iso(self.until), "by": self.by}
+
+    def with_by(self, by: str | None) -> Filters:
+        return replace(self, by=by)
 
     def as_options(self) -> dict[str, Any]:
         return {"segment": self.segment, "since": self.since, "until": self.until, "by": self.by}

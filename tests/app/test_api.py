@@ -186,15 +186,15 @@ def test_every_route_answers(client: TestClient) -> None:
     """Every page and GET API route of the app answers 200 for a map, 404 for none."""
     from fastapi.routing import APIRoute
 
-    from journeymap.app import api, pages
+    from journeymap.app import analytics, api, pages
 
     client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
                                           "base_version": 1})
     job_id = client.get(f"/api/maps/{SME}/analysis").json()["job"]["id"]
     client.app.state.jm.jobs.wait(job_id, timeout=120)
-    values = {"ref": SME, "number": "1", "job_id": job_id}
+    values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths"}
     tested = []
-    for route in [*api.router.routes, *pages.router.routes]:
+    for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
@@ -205,10 +205,10 @@ def test_every_route_answers(client: TestClient) -> None:
         assert r.status_code == 200, (path, r.status_code, r.text[:300])
         tested.append(route.path)
         if "{ref}" in route.path:
-            missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1"),
-                                 params=params)
+            missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1")
+                                 .replace("{view_id}", "paths"), params=params)
             assert missing.status_code == 404, route.path
-    assert len(tested) >= 18
+    assert len(tested) >= 23
     assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
 
 

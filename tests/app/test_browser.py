@@ -239,3 +239,45 @@ def test_an_upload_with_bad_rows_shows_them_in_the_quarantine_browser(server: st
         expect(rows.first).to_contain_text("timestamp")
         _shot(page, "data")
     assert errors == [] and outside == []
+
+
+def test_each_analytics_view_opens_and_takes_the_filters_of_analyze(server: str) -> None:
+    from playwright.sync_api import expect
+
+    from journeymap.render.analytics import VIEWS
+
+    with _page(server) as (page, errors, outside):
+        page.goto(f"{server}/maps/{SME}")
+        page.get_by_role("link", name="Analytics").click()
+        # the first view waits for the background analysis, then the page reloads itself
+        expect(page.locator("#view-title")).to_have_text("Paths", timeout=90_000)
+        expect(page.locator("#chart-sankey svg")).to_be_visible()
+        nav = page.get_by_role("navigation", name="analytics views")
+        for title, _ in list(VIEWS.values())[1:]:
+            nav.get_by_role("link", name=title, exact=True).click()
+            expect(page.locator("#view-title")).to_have_text(title, timeout=90_000)
+            # each view shows something drawn from the data: a chart, a table or cards
+            assert page.locator("figure.chart svg, table.data-table tbody tr, article.insight").count() > 0, title
+            assert page.locator("p.empty").count() == 0, title
+            if title == "Pain points":
+                expect(page.locator("article.insight").first).to_contain_text("Test")
+            if title == "Stages by segment":
+                _shot(page, "analytics-stages")
+        # a filter: the funnel of one plan only, kept as the user moves between views
+        nav.get_by_role("link", name="Funnel", exact=True).click()
+        expect(page.get_by_label("By")).to_have_value("")  # the stages view's default stays there
+        page.get_by_label("Segment rule").fill("plan == 'pro'")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("#view-title")).to_have_text("Funnel", timeout=90_000)
+        expect(page.locator("p.intro")).to_contain_text("segment plan == 'pro'")
+        _shot(page, "analytics-funnel")
+        nav.get_by_role("link", name="Paths", exact=True).click()
+        expect(page.get_by_label("Segment rule")).to_have_value("plan == 'pro'")
+        # a wrong rule is named on its field, and nothing runs
+        page.get_by_label("Segment rule").fill("plan ==")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("#filter-error")).to_contain_text("something is missing")
+        expect(page.get_by_label("Segment rule")).to_have_attribute("aria-invalid", "true")
+    # the wrong rule's 400 answer is logged by Chromium as a failed resource load
+    assert [e for e in errors if "status of 400" not in e] == []
+    assert outside == []

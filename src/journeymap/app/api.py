@@ -189,17 +189,42 @@ def restore(request: Request, ref: str, body: Restore, who: Principal = Depends(
 
 
 @router.get("/maps/{ref}/analysis")
-def analysis(request: Request, response: Response, ref: str) -> dict[str, Any]:
-    """The cached analysis of the latest version; 202 with the job while none is fresh
-    (``analysis`` then holds the last one made, marked ``fresh: false``)."""
+def analysis(request: Request, response: Response, ref: str, segment: str = "", since: str = "",
+             until: str = "", by: str = "") -> dict[str, Any]:
+    """The cached analysis of the latest version with the filters of ``analyze`` (segment
+    rule, since, until, by); 202 with the job while none is fresh (``analysis`` then
+    holds the last one made with the same filters, marked ``fresh: false``)."""
+    from journeymap.app.analytics import parse_filters
+
     st = state_of(request)
     st.library.sync()
-    cached, job = st.jobs.analysis_for(ref)
+    filters = parse_filters(st, segment, since, until, by)
+    cached, job = st.jobs.analysis_for(ref, filters=filters)
     if cached is None or not cached.fresh:
         response.status_code = 202
     return {"fresh": bool(cached and cached.fresh), "job": job_json(job) if job else None,
-            "data_version": cached.data_version if cached else None,
+            "data_version": cached.data_version if cached else None, "filters": filters.as_json(),
             "analysis": cached.result if cached else None}
+
+
+@router.get("/maps/{ref}/analytics/{view_id}")
+def analytics(request: Request, response: Response, ref: str, view_id: str, segment: str = "",
+              since: str = "", until: str = "", by: str = "") -> dict[str, Any]:
+    """One analytics view (paths, funnel, stages, segments, pain-points, themes, trends):
+    its charts (SVG), tables and cards, as the page shows them; 202 while computing."""
+    from journeymap.app.analytics import NEEDS_BY, default_by, parse_filters, view_json, view_of
+
+    st = state_of(request)
+    st.library.sync()
+    filters = parse_filters(st, segment, since, until, by)
+    if view_id in NEEDS_BY and not filters.by and (chosen := default_by(st, ref)):
+        filters = filters.with_by(chosen)
+    shown = view_of(st, ref, view_id, filters)
+    cached = shown["cached"]
+    if cached is None or not cached.fresh:
+        response.status_code = 202
+    return {"fresh": bool(cached and cached.fresh), "job": job_json(shown["job"]) if shown["job"] else None,
+            "filters": filters.as_json(), "view": view_json(shown["view"])}
 
 
 @router.get("/jobs/{job_id}")

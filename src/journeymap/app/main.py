@@ -77,10 +77,11 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    from journeymap.app import api, pages
+    from journeymap.app import analytics, api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(analytics.router)
     _errors(app)
     return app
 
@@ -95,7 +96,7 @@ def _errors(app: FastAPI) -> None:
     async def not_found(request: Request, exc: NotFound) -> Any:
         if wants_json(request):
             return JSONResponse({"error": str(exc)}, status_code=404)
-        from journeymap.app.pages import error_page
+        from journeymap.app.rendering import error_page
 
         return error_page(request, 404, "Not found", str(exc))
 
@@ -116,4 +117,5 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(JourneymapError)
     async def failed(request: Request, exc: JourneymapError) -> Any:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        field = getattr(exc, "field", None)  # a filter the user typed (analytics)
+        return JSONResponse({"error": str(exc), **({"field": field} if field else {})}, status_code=400)

@@ -6,46 +6,21 @@ analysis progress.  Forms post with the CSRF token and redirect (post/redirect/g
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from journeymap.app.jobs import Cached
-from journeymap.app.library import Conflict, MapSummary
+from journeymap.app.library import Conflict
+from journeymap.app.rendering import error_page, job_view, map_context, render, when
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
-from journeymap.app.tables import JobRow
 from journeymap.errors import JourneymapError, MapValidationError
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
 GOAL_CLASS = {"achieved": "good", "on_track": "good", "at_risk": "warn", "off_track": "bad", "missed": "bad"}
-
-
-def when(moment: dt.datetime | None) -> str:
-    """``2026-12-06 14:03 UTC`` (the database keeps UTC)."""
-    return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    st = state_of(request)
-    html = st.templates.get_template(template_name).render(
-        csrf=st.token, workspace=st.ws.config.name, user=request.app.state.user, when=when,
-        section=context.pop("section", ""), **context)
-    return HTMLResponse(html, status_code=status_code)
-
-
-def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
-    return render(request, "error.html.j2", status, heading=heading, message=message)
-
-
-def map_context(m: MapSummary) -> dict[str, Any]:
-    r, v = m.row, m.latest
-    return {"ref": r.ref, "file": r.file, "title": r.title, "persona": r.persona, "type": r.map_type,
-            "owner": r.owner, "version": v.number, "author": v.author, "message": v.message,
-            "changed": when(v.created_at), "versions": m.versions, "valid": v.valid, "problems": m.problems}
 
 
 def side_by_side(old: str, new: str) -> list[tuple[str, str, str]]:
@@ -107,14 +82,8 @@ def _status_context(request: Request, ref: str, *, start: bool = True) -> dict[s
     st = state_of(request)
     m = st.library.get(ref)
     cached, job = st.jobs.analysis_for(ref, start=start)
-    return {"m": map_context(m), "cached": cached, "job": _job_view(job),
+    return {"m": map_context(m), "cached": cached, "job": job_view(job),
             "cached_when": when(cached.created_at) if cached else ""}
-
-
-def _job_view(job: JobRow | None) -> dict[str, Any] | None:
-    if job is None:
-        return None
-    return {"id": job.id, "status": job.status, "progress": job.progress, "step": job.step, "error": job.error}
 
 
 @router.get("/maps/new", response_class=HTMLResponse)

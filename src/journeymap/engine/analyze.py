@@ -234,7 +234,9 @@ def by_section(a: Analysis) -> dict[str, Any] | None:
     for r in decays:
         groups.setdefault(r.pop("group"), {"stages": [], "decay_points": [], "funnel": []})[
             "decay_points"].append(r)
+    sizes = {r["group"]: r["customers"] for r in rows(a.groups.group_by("group").aggregate(customers=a.groups.unit.nunique()))}
     for name, g in groups.items():
+        g["customers"] = int(sizes.get(name) or 0)  # units of the group with a journey: the stages' basis
         members = a.groups.filter(a.groups.group == name).select("unit")
         g["funnel"] = rows(funnel(a.journeys.semi_join(members, "unit"), a.funnel,
                                   jmap=a.jmap, names=a.names))

@@ -34,7 +34,7 @@ def table_resolver(table: ir.Table, *, json_column: str | None = "properties") -
         if not rest:
             if head not in columns:
                 raise UnknownFieldError(
-                    f"unknown field '{field}' (known: {', '.join(sorted(columns))})"
+                    f"unknown field '{field}' (known: {', '.join(sorted(c for c in columns if not c.startswith('_')))})"
                 )
             return table[head]
         if head == json_column and json_column in columns:

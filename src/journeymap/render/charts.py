@@ -245,11 +245,15 @@ def trend_chart(series: dict[str, list[TrendPoint]], targets: dict[str, float]) 
     for j, name in enumerate(names):
         pts = series[name]
         ox, oy = (j % per_row) * cell_w, (j // per_row) * cell_h
-        vals = [p.value for p in pts] + [p.low for p in pts if p.low is not None] + \
-               [p.high for p in pts if p.high is not None] + ([targets[name]] if name in targets else [])
-        lo, hi = min(vals), max(vals)
+        # the axis fits the values and the target, and the bands as far as half that span
+        # again: a month with two answers has an interval wider than the scale itself
+        core = [p.value for p in pts] + ([targets[name]] if name in targets else [])
+        lo, hi = min(core), max(core)
         if hi == lo:
             lo, hi = lo - 1, hi + 1
+        reach = (hi - lo) / 2
+        lo = min([lo] + [max(p.low, lo - reach) for p in pts if p.low is not None])
+        hi = max([hi] + [min(p.high, hi + reach) for p in pts if p.high is not None])
         x0, x1, y0, y1 = ox + 40, ox + cell_w - 16, oy + 30, oy + cell_h - 30
 
         def px(i: int, x0: float = x0, x1: float = x1, count: int = len(pts)) -> float:
@@ -260,8 +264,9 @@ def trend_chart(series: dict[str, list[TrendPoint]], targets: dict[str, float]) 
 
         body.append(_text(ox + 40, oy + 16, name.upper(), weight="bold", size=12))
         body.append(f'<line x1="{x0}" x2="{x1}" y1="{y1}" y2="{y1}" stroke="{LINE}"/>')
-        band = [(px(i), py(p.high)) for i, p in enumerate(pts) if p.high is not None and p.low is not None]
-        band += [(px(i), py(p.low)) for i, p in reversed(list(enumerate(pts))) if p.high is not None and p.low is not None]
+        band = [(px(i), py(min(p.high, hi))) for i, p in enumerate(pts) if p.high is not None and p.low is not None]
+        band += [(px(i), py(max(p.low, lo))) for i, p in reversed(list(enumerate(pts)))
+                 if p.high is not None and p.low is not None]
         if band:
             body.append(f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in band)}" fill="{ACCENT}" fill-opacity="0.12"/>')
         line = " ".join(f"{px(i):.1f},{py(p.value):.1f}" for i, p in enumerate(pts))
@@ -313,3 +318,49 @@ def compare_chart(stage_names: Sequence[str], left: tuple[str, Sequence[float | 
                               fill=(GOOD if diff > 0 else BAD) if big else MUTED, cls="diff"))
         y += row_h
     return _svg(width, y + 8, "".join(body), f"{left[0]} vs {right[0]}")
+
+
+@dataclass
+class SegmentSeries:
+    name: str
+    customers: int
+    shares: list[float | None]  # per stage: share of the segment's customers reaching it
+
+
+def segment_funnel_chart(stage_names: Sequence[str], series: Sequence[SegmentSeries], *,
+                         attribute: str = "segment") -> str:
+    """The stage funnel of several segments at once: one line per segment across the
+    stages, the share of its customers reaching each; legend with each segment's n."""
+    width, height, left, right, top, bottom = 860, 320, 56, 200, 30, 46
+    shown = list(series)[: len(SERIES)]
+    x1, y1 = width - right, height - bottom
+    n = max(len(stage_names), 1)
+
+    def px(i: int) -> float:
+        return left + (x1 - left) * (i / max(n - 1, 1)) if n > 1 else (left + x1) / 2
+
+    def py(v: float) -> float:
+        return y1 - v * (y1 - top)
+
+    body = [_text(0, 14, f"Share of each {attribute} value's customers reaching each stage", fill=MUTED)]
+    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+        body.append(f'<line x1="{left}" x2="{x1}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="{LINE}"/>')
+        body.append(_text(left - 6, py(v) + 4, _pct(v), anchor="end", size=10, fill=MUTED))
+    for i, name in enumerate(stage_names):
+        body.append(_text(px(i), y1 + 18, _short(name, 18), anchor="middle", size=11, weight="bold"))
+    for k, s in enumerate(shown):
+        color = SERIES[k % len(SERIES)]
+        pts = [(px(i), py(v), v) for i, v in enumerate(s.shares) if v is not None]
+        if len(pts) > 1:
+            body.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts)}" fill="none" '
+                        f'stroke="{color}" stroke-width="2.5"/>')
+        for (x, y, v), stage in zip(pts, [st for st, v in zip(stage_names, s.shares) if v is not None]):
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"><title>{escape(s.name)} · '
+                        f'{escape(stage)}: {_pct(v)}</title></circle>')
+        ly = top + k * 22
+        body.append(f'<rect x="{x1 + 20}" y="{ly}" width="12" height="12" fill="{color}"/>')
+        body.append(_text(x1 + 38, ly + 11, f"{_short(s.name, 16)} (n={s.customers:,})", size=11))
+    if len(series) > len(shown):
+        body.append(_text(x1 + 20, top + len(shown) * 22 + 11, f"+{len(series) - len(shown)} more in the table",
+                          size=10, fill=MUTED))
+    return _svg(width, height, "".join(body), f"stage funnel by {attribute}")

@@ -144,7 +144,8 @@ def outcome_paths(view: MapView) -> Chart | None:
                  "the group.", paths_chart(groups))
 
 
-def trend(view: MapView) -> Chart | None:
+def trend_series(view: MapView) -> tuple[dict[str, list[TrendPoint]], dict[str, float]]:
+    """Each feedback KPI's monthly values (on its target's scale) and the map's targets."""
     fb = view.analysis.get("feedback")
     raw = rows(fb.get("trend")) if isinstance(fb, Mapping) else []
     if isinstance(fb, Mapping) and isinstance(fb.get("periods"), Mapping):
@@ -164,11 +165,15 @@ def trend(view: MapView) -> Chart | None:
             continue
         series.setdefault(str(r.get("metric")), []).append(TrendPoint(str(r["period"]), m.value, m.n, m.low, m.high))
     series = {k: sorted(v, key=lambda p: p.period) for k, v in series.items() if len(v) > 1}
+    return series, {m: k.target for m, k in targets.items() if k.target is not None}
+
+
+def trend(view: MapView) -> Chart | None:
+    series, targets = trend_series(view)
     if not series:
         return None
     return Chart("trend", "KPI trend", "Monthly value of each feedback KPI of this persona with its 95 % band; "
-                 "dashed green: the map's target.",
-                 trend_chart(series, {m: k.target for m, k in targets.items() if k.target is not None}))
+                 "dashed green: the map's target.", trend_chart(series, targets))
 
 
 def segments(view: MapView, compare: MapView | None = None) -> Chart | None:

@@ -1,0 +1,44 @@
+"""What every page of the app shares: rendering a template with the workspace, the user
+and the CSRF token; the error page; a map's and a job's fields as the templates read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from journeymap.app.library import MapSummary
+from journeymap.app.state import state_of
+from journeymap.app.tables import JobRow
+
+
+def when(moment: dt.datetime | None) -> str:
+    """``2026-12-06 14:03 UTC`` (the database keeps UTC)."""
+    return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    st = state_of(request)
+    html = st.templates.get_template(template_name).render(
+        csrf=st.token, workspace=st.ws.config.name, user=request.app.state.user, when=when,
+        section=context.pop("section", ""), **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+    return render(request, "error.html.j2", status, heading=heading, message=message)
+
+
+def map_context(m: MapSummary) -> dict[str, Any]:
+    r, v = m.row, m.latest
+    return {"ref": r.ref, "file": r.file, "title": r.title, "persona": r.persona, "type": r.map_type,
+            "owner": r.owner, "version": v.number, "author": v.author, "message": v.message,
+            "changed": when(v.created_at), "versions": m.versions, "valid": v.valid, "problems": m.problems}
+
+
+def job_view(job: JobRow | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return {"id": job.id, "status": job.status, "progress": job.progress, "step": job.step, "error": job.error}
