@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from journeymap.data.store import Store
     from journeymap.engine.discover import Discovery
     from journeymap.metrics.clv import ClvOptions
-    from journeymap.model.document import JourneyMap
+    from journeymap.model.document import JourneyMap, Persona
     from journeymap.progress import Progress
 
 
@@ -81,6 +82,10 @@ class Workspace:
     @property
     def maps_dir(self) -> Path:
         return self.root / "maps"
+
+    @property
+    def personas_dir(self) -> Path:
+        return self.root / "personas"
 
     @property
     def reports_dir(self) -> Path:
@@ -182,6 +187,53 @@ class Workspace:
             raise JourneymapError("--from is only for --template future-state")
         return template_text(template, name, title)
 
+    # -- the persona library ---------------------------------------------------
+    def personas(self) -> list[LibraryPersona]:
+        """Every persona of the library (``personas/*.yaml``), by id; a file that is not a
+        valid persona is listed with its problem, never dropped."""
+        from journeymap.model.persona_library import PersonaError, read_persona
+
+        out = []
+        for path in sorted(self.personas_dir.glob("*.yaml"), key=lambda p: p.stem):
+            text = path.read_text(encoding="utf-8")
+            file = str(path.relative_to(self.root))
+            try:
+                out.append(LibraryPersona(path.stem, file, read_persona(text, file), None))
+            except PersonaError as exc:
+                out.append(LibraryPersona(path.stem, file, None, str(exc)))
+        return out
+
+    def persona(self, persona_id: str) -> LibraryPersona:
+        found = next((p for p in self.personas() if p.id == persona_id), None)
+        if found is None:
+            raise WorkspaceError(f"no persona '{persona_id}' in the library ({self.personas_dir})")
+        return found
+
+    def save_persona(self, data: Any, *, persona_id: str | None = None) -> LibraryPersona:
+        """Write a persona (a :class:`Persona` or a mapping of its fields) to the library
+        as ``personas/ID.yaml`` (ID: ``persona_id``, else from its name), replacing it."""
+        from journeymap.model.document import Persona
+        from journeymap.model.persona_library import parse_persona, persona_yaml
+        from journeymap.model.templates import slug
+
+        persona = data if isinstance(data, Persona) else parse_persona(data)
+        if persona_id:
+            pid = slug(persona_id)
+        else:  # "Sam, operations lead at ..." -> sam; sam-2 when another Sam is there
+            base = pid = slug(persona.name.split(",")[0])
+            taken = {p.id: p.persona.name if p.persona else None for p in self.personas()}
+            n = 1
+            while pid in taken and taken[pid] != persona.name:
+                n += 1
+                pid = f"{base}-{n}"
+        self.personas_dir.mkdir(parents=True, exist_ok=True)
+        path = self.personas_dir / f"{pid}.yaml"
+        path.write_text(persona_yaml(persona), encoding="utf-8")
+        return LibraryPersona(pid, str(path.relative_to(self.root)), persona, None)
+
+    def delete_persona(self, persona_id: str) -> None:
+        (self.root / self.persona(persona_id).file).unlink()
+
     def discover(self, path: str | os.PathLike[str], *, overwrite: bool = False,
                  progress: Progress | None = None, **options: Any) -> tuple[Path, Discovery]:
         """Draft a map from the events into ``path`` (the options of
@@ -192,6 +244,16 @@ class Workspace:
         options["map_id"] = options.get("map_id") or target.stem
         found = discover(self.store.ibis(), progress=progress, **options)
         return self.save_map_text(target, found.yaml, overwrite=True), found
+
+    def discover_draft(self, map_id: str, *, reader: bool = False, progress: Progress | None = None,
+                       **options: Any) -> Discovery:
+        """A map drafted from the events (its YAML in ``.yaml``), written nowhere: the app
+        saves it as a map's first version.  ``reader``: on a cursor of its own (a
+        background job)."""
+        from journeymap.engine.discover import discover
+
+        con = self.reader() if reader else self.store.ibis()
+        return discover(con, map_id=map_id, progress=progress, **options)
 
     # -- data -----------------------------------------------------------------
     def source_settings(
@@ -456,6 +518,17 @@ class Workspace:
         keys = ("ingest", "kind", "file", "row", "field", "reason", "raw")
         return {"total": int(total[0]) if total else 0, "rows": [dict(zip(keys, r, strict=True)) for r in rows],
                 "reasons": [{"kind": k, "reason": r, "rows": int(n)} for k, r, n in reasons]}
+
+
+@dataclass(frozen=True)
+class LibraryPersona:
+    """A persona of the workspace's library: its id (the file name), file (relative to
+    the workspace), the persona — or None and the ``problem`` when the file is invalid."""
+
+    id: str
+    file: str
+    persona: Persona | None
+    problem: str | None
 
 
 def _writable(target: Path, overwrite: bool) -> Path:

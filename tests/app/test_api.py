@@ -186,15 +186,16 @@ def test_every_route_answers(client: TestClient) -> None:
     """Every page and GET API route of the app answers 200 for a map, 404 for none."""
     from fastapi.routing import APIRoute
 
-    from journeymap.app import analytics, api, pages
+    from journeymap.app import analytics, api, pages, personas
 
     client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
                                           "base_version": 1})
     job_id = client.get(f"/api/maps/{SME}/analysis").json()["job"]["id"]
     client.app.state.jm.jobs.wait(job_id, timeout=120)
-    values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths"}
+    client.post("/personas-from-map", data={"ref": SME})
+    values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths", "persona_id": "sam"}
     tested = []
-    for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes]:
+    for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes, *personas.router.routes]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
@@ -204,11 +205,13 @@ def test_every_route_answers(client: TestClient) -> None:
         r = client.get(path, params=params)
         assert r.status_code == 200, (path, r.status_code, r.text[:300])
         tested.append(route.path)
+        if "{persona_id}" in route.path:
+            assert client.get(route.path.replace("{persona_id}", "nobody")).status_code == 404, route.path
         if "{ref}" in route.path:
             missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1")
                                  .replace("{view_id}", "paths"), params=params)
             assert missing.status_code == 404, route.path
-    assert len(tested) >= 23
+    assert len(tested) >= 27
     assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
 
 

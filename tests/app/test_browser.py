@@ -281,3 +281,39 @@ def test_each_analytics_view_opens_and_takes_the_filters_of_analyze(server: str)
     # the wrong rule's 400 answer is logged by Chromium as a failed resource load
     assert [e for e in errors if "status of 400" not in e] == []
     assert outside == []
+
+
+def test_a_persona_goes_to_the_library_is_refined_and_a_new_map_is_drafted_with_it(server: str,
+                                                                                 workspace: Path) -> None:
+    from playwright.sync_api import expect
+
+    with _page(server) as (page, errors, outside):
+        page.goto(server + "/")
+        page.get_by_role("navigation", name="main").get_by_role("link", name="Personas").click()
+        page.get_by_role("button", name="add Sam, operations lead at a 30-person company to the library").click()
+        expect(page.get_by_role("status")).to_contain_text("Saved as personas/sam.yaml")
+        quote = page.get_by_label("Quote")
+        quote.fill("If the import takes more than a day, we are gone.")
+        page.get_by_role("button", name="Save persona").click()
+        expect(page.locator("form[aria-label='use in maps']")).to_contain_text("differs: quote")
+        page.get_by_role("button", name="Use in the ticked maps").click()
+        expect(page.get_by_role("status")).to_contain_text("1 map now uses this persona")
+        expect(page.locator("form[aria-label='use in maps']")).to_contain_text("same as the library")
+        assert "we are gone" in (workspace / "maps" / f"{SME}.yaml").read_text()
+        page.get_by_role("navigation", name="main").get_by_role("link", name="Personas").click()
+        _shot(page, "personas")
+
+        # a new map drafted from the data, with the library persona
+        page.get_by_role("link", name="New map").first.click()
+        page.get_by_label("Name (file name").fill("from the data")
+        page.get_by_label("Title").fill("What the events say")
+        page.get_by_label("Persona").select_option("sam")
+        page.get_by_label("discover").check()
+        page.get_by_label("Stages (empty").fill("4")
+        page.get_by_role("button", name="Create map").click()
+        expect(page.locator("h1")).to_have_text("What the events say", timeout=60_000)
+        expect(page.locator("p.meta").first).to_contain_text("from-the-data")
+        assert "we are gone" in (workspace / "maps" / "from-the-data.yaml").read_text()
+    # the 202 of the started draft is not an error; nothing else may be logged
+    assert [e for e in errors if "status of 202" not in e] == []
+    assert outside == []

@@ -56,8 +56,28 @@ class NewMap(BaseModel):
     text: str | None = Field(default=None, description="the document; or give template")
     template: str | None = Field(default=None, description="a template name (GET /api/templates)")
     title: str | None = None
+    persona: str | None = Field(default=None, description="a library persona's id: the new map's persona")
     from_map: str | None = Field(default=None, description="future-state: the current-state map it improves")
     message: str = "created"
+
+
+class PersonaBody(BaseModel):
+    persona: dict[str, Any] = Field(description="the persona's fields: name, description, segment, demographics, "
+                                    "goals, motivations, frustrations, preferred_channels, offscreen, quote")
+
+
+class UsePersona(BaseModel):
+    maps: list[str] = Field(description="refs of the maps that should use this persona (a new version each)")
+
+
+class Discover(BaseModel):
+    ref: str = Field(description="the new map's file name without .yaml")
+    title: str | None = None
+    persona: str | None = Field(default=None, description="a library persona's id")
+    stages: int | None = Field(default=None, ge=1, le=30)
+    min_share: float = Field(default=0.01, ge=0, le=1)
+    min_customers: int = Field(default=5, ge=1)
+    method: str = Field(default="gaps", pattern="^(gaps|quantiles)$")
 
 
 class Restore(BaseModel):
@@ -117,8 +137,83 @@ def create_map(request: Request, body: NewMap, who: Principal = Depends(authoriz
         if not body.template:
             raise JourneymapError("give text (the YAML document) or template")
         text = st.ws.template_text(body.ref, body.template, from_map=body.from_map, title=body.title)
+    if body.persona:
+        from journeymap.app.personas import with_persona
+
+        text = with_persona(st, text, body.persona, body.ref)
     st.library.create(body.ref, text, author=who.name, message=body.message)
     return summary_json(st.library.get(body.ref))
+
+
+@router.post("/maps/discover", status_code=202)
+def discover_map(request: Request, body: Discover, who: Principal = Depends(authorize)) -> dict[str, Any]:
+    """Draft a new map from the events (``journeymap discover``) in the background and
+    save it as the map's first version; the job's ``result`` names it when done."""
+    from journeymap.app.personas import with_persona
+    from journeymap.errors import JourneymapError
+
+    st = state_of(request)
+    if st.library.file_of(body.ref).exists():
+        raise JourneymapError(f"maps/{body.ref}.yaml: exists; choose another name")
+    options = body.model_dump(include={"stages", "min_share", "min_customers", "method"})
+    job = st.jobs.start_discover(body.ref, options, author=who.name,
+                                 then=lambda text: with_persona(st, text, body.persona or "", body.ref, body.title))
+    return job_json(job)
+
+
+# -- the persona library ---------------------------------------------------------------
+def persona_json(st: Any, lib: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from journeymap.app.personas import uses
+    from journeymap.model.persona_library import persona_data
+
+    return {"id": lib.id, "file": lib.file, "problem": lib.problem,
+            "persona": persona_data(lib.persona) if lib.persona else None,
+            "used_by": [asdict(u) for u in uses(st, lib.persona)] if lib.persona else []}
+
+
+@router.get("/personas")
+def list_personas(request: Request) -> list[dict[str, Any]]:
+    st = state_of(request)
+    st.library.sync()
+    return [persona_json(st, p) for p in st.ws.personas()]
+
+
+@router.get("/personas/{persona_id}")
+def get_persona(request: Request, persona_id: str) -> dict[str, Any]:
+    from journeymap.app.personas import library_persona
+
+    st = state_of(request)
+    return persona_json(st, library_persona(st, persona_id))
+
+
+@router.put("/personas/{persona_id}")
+def put_persona(request: Request, persona_id: str, body: PersonaBody) -> dict[str, Any]:
+    """Create or replace a library persona (``personas/ID.yaml``)."""
+    from journeymap.model.persona_library import parse_persona
+
+    st = state_of(request)
+    return persona_json(st, st.ws.save_persona(parse_persona(body.persona, "persona"), persona_id=persona_id))
+
+
+@router.delete("/personas/{persona_id}", status_code=204)
+def delete_persona(request: Request, persona_id: str) -> Response:
+    from journeymap.app.personas import library_persona
+
+    st = state_of(request)
+    library_persona(st, persona_id)
+    st.ws.delete_persona(persona_id)
+    return Response(status_code=204)
+
+
+@router.post("/personas/{persona_id}/use")
+def use_persona(request: Request, persona_id: str, body: UsePersona,
+                who: Principal = Depends(authorize)) -> list[dict[str, Any]]:
+    """Write the library persona into these maps: a new version each where it differs."""
+    from journeymap.app.personas import use_in_maps
+
+    return use_in_maps(state_of(request), persona_id, body.maps, author=who.name)
 
 
 @router.get("/maps/{ref}")

@@ -141,6 +141,39 @@ class Jobs:
             self._update(job_id, status="failed", step="failed", finished_at=utcnow(),
                          error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
+    # -- a map drafted from the data ---------------------------------------------------
+    def start_discover(self, ref: str, options: dict[str, Any], *, author: str,
+                       then: Any = None) -> JobRow:
+        """Draft map ``ref`` from the events (``journeymap discover``'s options) on the
+        worker and save it as its first version; ``then(text) -> text`` may change the
+        draft before it is saved (a library persona)."""
+        job = JobRow(id=str(uuid.uuid4()), workspace_id=self.library.workspace_id, kind="discover",
+                     target=ref, status="queued", progress=0.0, step="waiting")
+        with self.sessions.begin() as s:
+            s.add(job)
+        self._futures[job.id] = self._pool.submit(self._discover, job.id, ref, options, author, then)
+        return job
+
+    def _discover(self, job_id: str, ref: str, options: dict[str, Any], author: str, then: Any) -> None:
+        def progress(step: str, done: int, total: int | None) -> None:
+            self._update(job_id, step=step[:200], progress=(done / total) if total else 0.0)
+
+        try:
+            self._update(job_id, status="running", step="reading the events")
+            found = self.library.ws.discover_draft(ref, reader=True, progress=progress, **options)
+            text = then(found.yaml) if then is not None else found.yaml
+            version = self.library.create(ref, text, author=author, message=(
+                f"discovered from the data: {len(found.stages)} stages, {len(found.kept)} touchpoints, "
+                f"{found.customers:,} customers"))
+            self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(),
+                         result={"ref": ref, "version": version.number, "stages": len(found.stages),
+                                 "touchpoints": len(found.kept), "customers": found.customers})
+        except Exception as exc:  # the job records it; the app keeps serving
+            if not isinstance(exc, JourneymapError):
+                log.exception("discover of %s failed", ref)
+            self._update(job_id, status="failed", step="failed", finished_at=utcnow(),
+                         error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
     def wait(self, job_id: str, timeout: float | None = None) -> JobRow:
         future = self._futures.get(job_id)
         if future is not None:

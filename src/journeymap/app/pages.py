@@ -86,33 +86,83 @@ def _status_context(request: Request, ref: str, *, start: bool = True) -> dict[s
             "cached_when": when(cached.created_at) if cached else ""}
 
 
-@router.get("/maps/new", response_class=HTMLResponse)
-def new_page(request: Request) -> HTMLResponse:
+DISCOVER = "discover"  # the new-map choice that drafts the map from the events
+
+
+def _new_page(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
     from journeymap.model.templates import list_templates
 
     st = state_of(request)
-    return render(request, "new.html.j2", section="new", templates=list_templates(), error=None, name="",
-                  title="", template=list_templates()[0].name,
-                  from_map="", refs=[m.row.ref for m in st.library.maps()])
+    form = {"name": "", "title": "", "template": list_templates()[0].name, "from_map": "", "persona": "",
+            "stages": "", "min_share": "1", "method": "gaps"} | values.pop("form", {})
+    return render(request, "new.html.j2", status, section="new", templates=list_templates(), form=form,
+                  refs=[m.row.ref for m in st.library.maps()],
+                  personas=[p for p in st.ws.personas() if p.persona is not None], **values)
+
+
+@router.get("/maps/new", response_class=HTMLResponse)
+def new_page(request: Request) -> HTMLResponse:
+    return _new_page(request, error=None, job=None)
 
 
 @router.post("/maps/new")
 def new_submit(request: Request, name: str = Form(""), title: str = Form(""), template: str = Form(""),
-               from_map: str = Form(""), who: Principal = Depends(authorize)) -> Response:
-    from journeymap.model.templates import list_templates, slug
+               from_map: str = Form(""), persona: str = Form(""), stages: str = Form(""),
+               min_share: str = Form("1"), method: str = Form("gaps"),
+               who: Principal = Depends(authorize)) -> Response:
+    from journeymap.app.personas import with_persona
+    from journeymap.model.templates import slug
 
     st = state_of(request)
+    form = {"name": name, "title": title, "template": template, "from_map": from_map, "persona": persona,
+            "stages": stages, "min_share": min_share, "method": method}
     try:
         ref = slug(name)
         if not template:
-            raise JourneymapError("choose a template")
-        text = st.ws.template_text(ref, template, from_map=from_map or None, title=title or None)
+            raise JourneymapError("choose a template, or the data (discover)")
+        if template == DISCOVER:
+            if st.library.file_of(ref).exists():
+                raise JourneymapError(f"maps/{ref}.yaml: exists; choose another name")
+            options = _discover_options(stages, min_share, method)
+            job = st.jobs.start_discover(ref, options, author=who.name,
+                                         then=lambda text: with_persona(st, text, persona, ref, title))
+            return _new_page(request, 202, form=form, error=None, job=job_view(job))
+        text = with_persona(st, st.ws.template_text(ref, template, from_map=from_map or None, title=title or None),
+                            persona, ref)
         st.library.create(ref, text, author=who.name, message=f"created from template {template}")
     except JourneymapError as exc:
-        return render(request, "new.html.j2", 400, section="new", templates=list_templates(), error=str(exc),
-                      name=name, title=title, template=template, from_map=from_map,
-                      refs=[m.row.ref for m in st.library.maps()])
+        return _new_page(request, 400, form=form, error=str(exc), job=None)
     return RedirectResponse(f"/maps/{ref}", status_code=303)
+
+
+def _discover_options(stages: str, min_share: str, method: str) -> dict[str, Any]:
+    """``journeymap discover``'s options from the form, in its words when wrong."""
+    options: dict[str, Any] = {"method": method if method in ("gaps", "quantiles") else "gaps"}
+    try:
+        if stages.strip():
+            options["stages"] = int(stages)
+            if not 1 <= options["stages"] <= 30:
+                raise ValueError
+    except ValueError:
+        raise JourneymapError(f"stages: '{stages}' is not a number of stages from 1 to 30") from None
+    try:
+        share = float(min_share or 1) / 100
+        if not 0 <= share <= 1:
+            raise ValueError
+        options["min_share"] = share
+    except ValueError:
+        raise JourneymapError(f"minimum share: '{min_share}' is not a percentage from 0 to 100") from None
+    return options
+
+
+@router.get("/maps/new/jobs/{job_id}", response_class=HTMLResponse)
+def new_job_status(request: Request, job_id: str) -> HTMLResponse:
+    """A discover job's progress (polled by htmx); once done, the browser goes to the map."""
+    job = state_of(request).jobs.job(job_id)
+    response = render(request, "_newjob.html.j2", job=job_view(job))
+    if job.kind == "discover" and job.status == "done" and job.result:
+        response.headers["HX-Redirect"] = f"/maps/{job.result['ref']}"
+    return response
 
 
 @router.get("/maps/{ref}", response_class=HTMLResponse)

@@ -61,6 +61,8 @@ def run_demo(directory: str | os.PathLike[str], *, customers: int = 50_000, seed
         if issues:
             raise MapValidationError(issues)
         result.maps = ws.map_paths()
+        for map_path in result.maps:  # the demo's personas start the persona library
+            ws.save_persona(ws.load_map(map_path).persona)
         entries = []
         for i, map_path in enumerate(result.maps):
             jmap = ws.load_map(map_path)
