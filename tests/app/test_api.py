@@ -186,7 +186,7 @@ def test_every_route_answers(client: TestClient) -> None:
     """Every page and GET API route of the app answers 200 for a map, 404 for none."""
     from fastapi.routing import APIRoute
 
-    from journeymap.app import analytics, api, pages, personas
+    from journeymap.app import analytics, api, compare, pages, personas
 
     client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
                                           "base_version": 1})
@@ -195,7 +195,8 @@ def test_every_route_answers(client: TestClient) -> None:
     client.post("/personas-from-map", data={"ref": SME})
     values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths", "persona_id": "sam"}
     tested = []
-    for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes, *personas.router.routes]:
+    for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes, *personas.router.routes,
+                  *compare.router.routes]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
@@ -211,7 +212,7 @@ def test_every_route_answers(client: TestClient) -> None:
             missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1")
                                  .replace("{view_id}", "paths"), params=params)
             assert missing.status_code == 404, route.path
-    assert len(tested) >= 27
+    assert len(tested) >= 30
     assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
 
 

@@ -317,3 +317,23 @@ def test_a_persona_goes_to_the_library_is_refined_and_a_new_map_is_drafted_with_
     # the 202 of the started draft is not an error; nothing else may be logged
     assert [e for e in errors if "status of 202" not in e] == []
     assert outside == []
+
+
+def test_a_future_state_is_made_and_compared_with_the_current_state(server: str) -> None:
+    from playwright.sync_api import expect
+
+    with _page(server) as (page, errors, outside):
+        page.goto(server + "/maps/new")
+        page.get_by_label("Name (file name").fill("enterprise future")
+        page.get_by_label("Title").fill("Enterprise, as it should be")
+        page.get_by_label("future-state").check()
+        page.get_by_label("For a future state").select_option("enterprise-acquisition")
+        page.get_by_role("button", name="Create map").click()
+        page.get_by_role("link", name="Compare").click()
+        expect(page.locator("h1.view-title")).to_have_text("Current state → future state")
+        expect(page.locator("ol.changes")).to_contain_text("Pain point in \"Awareness\" removed")
+        # both analyses arrive in the background and the page reloads with both curves
+        expect(page.locator("#chart-emotion svg")).to_contain_text("Current: How enterprise", timeout=90_000)
+        expect(page.locator("#chart-compare svg")).to_be_visible()
+        _shot(page, "compare")
+    assert errors == [] and outside == []

@@ -161,6 +161,29 @@ def discover_map(request: Request, body: Discover, who: Principal = Depends(auth
     return job_json(job)
 
 
+@router.get("/maps/{ref}/compare")
+def compare(request: Request, response: Response, ref: str, with_: str | None = Query(default=None, alias="with")
+            ) -> dict[str, Any]:
+    """This map beside another (default: the current state it improves, or a future
+    state of it): the current state first, the changes to the future in the map's words,
+    and the charts of both (SVG); 202 while a side's analysis runs."""
+    from dataclasses import asdict
+
+    from journeymap.app.compare import comparison
+
+    st = state_of(request)
+    if with_ is not None:
+        st.library.get(with_)  # 404 for a map that is not there
+    ctx = comparison(st, ref, with_)
+    sides = [s for s in (ctx["current"], ctx["future"]) if s]
+    if any(s["cached"] is None or not s["cached"].fresh for s in sides):
+        response.status_code = 202
+    return {"current": ctx["current"]["ref"] if ctx["current"] else None,
+            "future": ctx["future"]["ref"] if ctx["future"] else None, "linked": ctx["linked"],
+            "links": {k: ctx["links"][k] for k in ("improves", "futures")}, "problem": ctx["problem"],
+            "changes": [c.as_dict() for c in ctx["changes"]], "charts": [asdict(c) for c in ctx["charts"]]}
+
+
 # -- the persona library ---------------------------------------------------------------
 def persona_json(st: Any, lib: Any) -> dict[str, Any]:
     from dataclasses import asdict

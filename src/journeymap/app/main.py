@@ -77,12 +77,13 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    from journeymap.app import analytics, api, pages, personas
+    from journeymap.app import analytics, api, compare, pages, personas
 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(analytics.router)
     app.include_router(personas.router)
+    app.include_router(compare.router)
     _errors(app)
     return app
 

@@ -194,16 +194,38 @@ def map_document_page(request: Request, ref: str) -> HTMLResponse:
         if not valid:
             return HTMLResponse("<p>This map has no valid version yet.</p>")
         version = valid[0]
+    jmap = st.library.document(version)
+    current = _current_state(request, jmap)
     key = (m.row.id, version.checksum, cached.version_checksum if cached else None,
-           cached.data_version if cached else None, bool(cached and cached.fresh))
+           cached.data_version if cached else None, bool(cached and cached.fresh), current and current[0])
     html = st.page_cache.get(key)
     if html is None:
         from journeymap.render.page import render_map_html
 
-        jmap = st.library.document(version)
-        html = render_map_html(jmap, cached.result if cached else None, source=m.row.file)
+        html = render_map_html(jmap, cached.result if cached else None, source=m.row.file,
+                               current=current[1] if current else None)
         st.page_cache.put(key, html)
     return HTMLResponse(html)
+
+
+def _current_state(request: Request, jmap: Any) -> tuple[tuple[Any, ...], Any] | None:
+    """For a future-state map: the view of the current-state map it improves (with its
+    cached numbers) and its cache key — as ``journeymap render`` draws the two together."""
+    from journeymap.app.compare import ref_of_map_id
+    from journeymap.model.document import MapType
+    from journeymap.render.view import build_view
+
+    st = state_of(request)
+    if jmap.type != MapType.future_state or not jmap.improves:
+        return None
+    ref = ref_of_map_id(st, jmap.improves)
+    if ref is None:
+        return None
+    summary = st.library.get(ref)
+    cached, _ = st.jobs.analysis_for(ref)
+    key = (ref, summary.latest.checksum, cached.version_checksum if cached else None,
+           cached.data_version if cached else None)
+    return key, build_view(st.library.document(summary.latest), cached.result if cached else None)
 
 
 @router.get("/maps/{ref}/history", response_class=HTMLResponse)

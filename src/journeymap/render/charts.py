@@ -220,10 +220,13 @@ def emotion_chart(stage_names: Sequence[str], series: Sequence[EmotionSeries]) -
             elif not s.measured[i]:
                 caption += " · assumed"
             body.append(_text(x, y - 13 if v < 1.5 else y + 22, _short(caption, 30), anchor="middle", size=10, fill=MUTED))
-    if len(series) > 1:
-        for j, s in enumerate(series):
-            body.append(f'<rect x="{left + j * 170}" y="2" width="14" height="4" fill="{s.color}"/>')
-            body.append(_text(left + j * 170 + 20, 9, s.name, size=11))
+    if len(series) > 1:  # each entry as wide as its (shortened) name: long titles never overlap
+        x = float(left)
+        for s in series:
+            name = _short(s.name, 48)
+            body.append(f'<rect x="{x:.0f}" y="2" width="14" height="4" fill="{s.color}"/>')
+            body.append(_text(x + 20, 9, name, size=11))
+            x += 20 + 6.6 * len(name) + 24
     return _svg(width, height, "".join(body), "emotion curve")
 
 

@@ -176,15 +176,19 @@ def trend(view: MapView) -> Chart | None:
                  "dashed green: the map's target.", trend_chart(series, targets))
 
 
-def segments(view: MapView, compare: MapView | None = None) -> Chart | None:
+def segments(view: MapView, compare: MapView | None = None,
+             labels: tuple[str, str] | None = None) -> Chart | None:
+    """``view``'s stage reach beside ``compare``'s (labelled by persona, or ``labels``:
+    compare's, then view's), or the groups of ``analyze --by``."""
     names = [s.stage.name for s in view.stages]
     if compare is not None:
         ids = _aligned(view, compare)
         theirs = {s.stage.id: s.share for s in compare.stages}
+        left, right = labels or (compare.jmap.persona.name, view.jmap.persona.name)
         return Chart("compare", "Side by side", f"Stage by stage against “{compare.jmap.title}” (stages aligned "
                      "by id, else by position); differences of 5 points or more highlighted.",
-                     compare_chart(names, (compare.jmap.persona.name, [theirs.get(i) for i in ids]),
-                                   (view.jmap.persona.name, [s.share for s in view.stages])))
+                     compare_chart(names, (left, [theirs.get(i) for i in ids]),
+                                   (right, [s.share for s in view.stages])))
     # groups of ``analyze --by ATTR``: each with its own stage funnel
     by = view.analysis.get("by")
     groups = by.get("groups") if isinstance(by, dict) else None
