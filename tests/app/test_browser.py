@@ -169,6 +169,18 @@ def test_the_editor_edits_cells_moves_stages_by_drag_and_drop_and_previews_rules
         expect(status).to_contain_text("Saved as version 2")
         assert getattr(load_map(path).stages[0].lanes, lane[0])[0].text == "Signs up after a colleague's recommendation"
 
+        # evidence attached to that cell: where it comes from
+        where = f"{label} 1 of stage {first.name}"
+        page.get_by_label(f"evidence of {where}", exact=True).click()
+        page.get_by_label(f"evidence kind of {where}", exact=True).select_option("research")
+        page.get_by_label(f"evidence source of {where}", exact=True).fill("12 onboarding interviews, Oct 2026")
+        page.get_by_label(f"evidence date of {where}", exact=True).fill("2026-10-20")
+        page.get_by_role("button", name=f"attach evidence to {where}", exact=True).click()
+        expect(page.get_by_label(f"evidence of {where}", exact=True)).to_contain_text("research")
+        evidence = getattr(load_map(path).stages[0].lanes, lane[0])[0].evidence
+        assert evidence is not None and evidence.kind.value == "research"
+        assert evidence.source == "12 onboarding interviews, Oct 2026" and str(evidence.date) == "2026-10-20"
+
         # a stage moved by drag and drop: the second column onto the first
         page.locator(f".stage-col[data-stage='{second.id}'] .stage-head").drag_to(
             page.locator(f".stage-col[data-stage='{first.id}'] .stage-head"))

@@ -114,6 +114,18 @@
       var text = window.prompt("New " + cells.previousElementSibling.textContent.toLowerCase() + ":");
       if (text) { send([{op: "add_cell", stage: cells.dataset.stage, lane: cells.dataset.lane, text: text}], null, true); }
     }
+    if (d.setEvidence !== undefined || d.removeEvidence !== undefined) {
+      var form = b.closest(".evidence-form");
+      var evidence = null;
+      if (d.setEvidence !== undefined) {
+        evidence = {};
+        form.querySelectorAll("input, select").forEach(function (f) {
+          if (f.value.trim()) { evidence[f.name] = f.value.trim(); }
+        });
+      }
+      send([{op: "set_evidence", stage: form.dataset.stage, lane: form.dataset.lane,
+             index: Number(form.dataset.index), evidence: evidence}], null, true);
+    }
     if (d.addStage !== undefined) {
       var id = document.getElementById("new-stage-id").value.trim();
       var name = document.getElementById("new-stage-name").value.trim();
