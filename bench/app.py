@@ -114,7 +114,8 @@ def main() -> None:
                      f"{warm:.1f} s", "", ""))
 
         for path, what in ((f"/maps/{SME}", "map view (app page)"), (f"/maps/{SME}/page", "map page (the frame)"),
-                           ("/", "maps list")):
+                           ("/", "maps list"), (f"/maps/{SME}/analytics/pain-points", "analytics view (pain points)"),
+                           (f"/maps/{SME}/analytics/paths", "analytics view (paths, Sankey)")):
             c.call("GET", path)
             times = []
             for _ in range(200):
@@ -191,8 +192,9 @@ def main() -> None:
           "app database) over loopback, timed by a client with keep-alive connections.", "",
           "- *first numbers*: from the app answering its first request until every map's page analysis is "
           "in the cache (the analyses `serve` queues at start, one after another on one worker);",
-          "- *map view / map page / maps list*: `GET` of the app page, of the standalone map page its frame "
-          "loads, and of the list, each 200 times after one warm-up request, served from the cache;",
+          "- *map view / map page / maps list / analytics views*: `GET` of the app page, of the standalone map page its frame "
+          "loads, of the list and of two analytics views (drawn from the cached analysis), each 200 times "
+          "after one warm-up request, served from the cache;",
           "- *save*: `PUT /api/maps/REF` of the whole YAML text (title changed back and forth), 50 times: "
           "sync with the disk, validate, write the file (fsync), record the version;",
           "- *rule preview*: `POST /api/maps/REF/preview-match`, 20 times per rule, over every stored event;",

@@ -349,3 +349,25 @@ def test_a_future_state_is_made_and_compared_with_the_current_state(server: str)
         expect(page.locator("#chart-compare svg")).to_be_visible()
         _shot(page, "compare")
     assert errors == [] and outside == []
+
+
+def test_a_member_signs_in_works_and_signs_out(server: str, workspace: Path) -> None:
+    from playwright.sync_api import expect
+
+    from journeymap.app.accounts import open_accounts
+
+    open_accounts(str(workspace)).add("olga@example.com", "owner", name="Olga", password="correct horse battery")
+    with _page(server) as (page, errors, outside):
+        page.goto(f"{server}/maps/{SME}")
+        expect(page).to_have_url(f"{server}/login?next=/maps/{SME}")
+        page.get_by_label("Email").fill("olga@example.com")
+        page.get_by_label("Password").fill("correct horse battery")
+        _shot(page, "login")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("h1")).to_have_text("SME journey from sign-up to first renewal")
+        expect(page.locator("header.top")).to_contain_text("Olga (owner)")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(f"{server}/login")
+        page.goto(server + "/")
+        expect(page).to_have_url(f"{server}/login?next=/")
+    assert errors == [] and outside == []

@@ -59,12 +59,22 @@ def parse_filters(st: AppState, segment: str = "", since: str = "", until: str =
     return filters
 
 
+def breakdowns(st: AppState) -> dict[str, int]:
+    """:meth:`Workspace.breakdown_attributes`, computed once per data version."""
+    key = ("breakdowns", st.ws.data_version())
+    found = st.page_cache.get(key)
+    if found is None:
+        found = st.ws.breakdown_attributes()
+        st.page_cache.put(key, found)
+    return found  # type: ignore[no-any-return]
+
+
 def default_by(st: AppState, ref: str) -> str | None:
     """The attribute a breakdown view starts with: the first one with 2 to 50 values
     that the persona's rule does not already fix."""
     from journeymap.model.rules import parse_rule
 
-    candidates = st.ws.breakdown_attributes()
+    candidates = breakdowns(st)
     summary = st.library.get(ref)
     fixed: set[str] = set()
     try:
@@ -87,10 +97,16 @@ def view_of(st: AppState, ref: str, view_id: str, filters: Filters) -> dict[str,
     summary = st.library.get(ref)
     view: AnalyticsView | None = None
     if cached is not None:
-        version = next((v for v in st.library.versions(ref) if v.valid and v.checksum == cached.version_checksum),
-                       summary.latest if summary.latest.valid else None)
-        if version is not None:
-            view = analytics_view(st.library.document(version), cached.result, view_id)
+        key = ("analytics", summary.row.id, summary.latest.checksum, cached.version_checksum, cached.data_version,
+               filters.key, view_id)
+        view = st.page_cache.get(key)
+        if view is None:
+            version = next((v for v in st.library.versions(ref)
+                            if v.valid and v.checksum == cached.version_checksum),
+                           summary.latest if summary.latest.valid else None)
+            if version is not None:
+                view = analytics_view(st.library.document(version), cached.result, view_id)
+                st.page_cache.put(key, view)
     return {"view": view, "cached": cached, "job": job}
 
 
@@ -136,7 +152,7 @@ def _page_context(request: Request, ref: str, view_id: str, segment: str, since:
     return {"tab": "analytics", "m": map_context(m), "views": [(k, t) for k, (t, _) in VIEWS.items()],
             "view_id": view_id, "view_title": VIEWS[view_id][0], "view": shown["view"], "cached": cached,
             "job": job_view(shown["job"]), "cached_when": when(cached.created_at) if cached else "",
-            "form": form, "error": error, "query": query, "attributes": st.ws.breakdown_attributes(),
+            "form": form, "error": error, "query": query, "attributes": breakdowns(st),
             "status_url": f"/maps/{ref}/analytics/{view_id}/status" + (
                 f"?{_query(filters)}" if filters is not None and filters else "")}
 

@@ -110,7 +110,9 @@ class CheckText(BaseModel):
 @router.get("/session")
 def session(request: Request, who: Principal = Depends(authorize)) -> dict[str, Any]:
     """Who you are and the CSRF token every state change must send (X-CSRF-Token)."""
-    return {"user": who.name, "csrf_token": state_of(request).token}
+    from journeymap.app.security import request_csrf
+
+    return {"user": who.name, "role": who.role, "signed_in": not who.local, "csrf_token": request_csrf(request)}
 
 
 @router.get("/status")

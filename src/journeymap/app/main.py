@@ -15,16 +15,18 @@ from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from journeymap import __version__
 from journeymap.app.db import APP_DIR, default_url, open_database
 from journeymap.app.jobs import Jobs
 from journeymap.app.library import Conflict, MapLibrary, NotFound
+from journeymap.app.accounts import Accounts
 from journeymap.app.security import (
+    Forbidden,
     SecurityMiddleware,
-    csrf_token,
+    SignInRequired,
     load_secret,
     local_user,
 )
@@ -58,8 +60,8 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
         for m in library.maps():
             if m.latest.valid:
                 jobs.analysis_for(m.row.ref)
-    token = csrf_token(load_secret(ws.root / APP_DIR))
-    state = AppState(ws, library, jobs, token, templates_env())
+    secret = load_secret(ws.root / APP_DIR)
+    state = AppState(ws, library, jobs, secret, Accounts(sessions, library.workspace_id), templates_env())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
@@ -73,17 +75,18 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
                   description="The journeymap app's JSON API: maps, versions, analyses, jobs.")
     app.state.jm = state
     app.state.user = user or local_user()
-    app.add_middleware(SecurityMiddleware, token=token)
+    app.add_middleware(SecurityMiddleware, secret=secret)
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    from journeymap.app import analytics, api, compare, pages, personas
+    from journeymap.app import analytics, api, compare, pages, personas, signin
 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(analytics.router)
     app.include_router(personas.router)
     app.include_router(compare.router)
+    app.include_router(signin.router)
     _errors(app)
     return app
 
@@ -93,6 +96,23 @@ def _errors(app: FastAPI) -> None:
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Any:
+        if wants_json(request):
+            return JSONResponse({"error": "sign in first (POST /login)"}, status_code=401)
+        from urllib.parse import quote
+
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Any:
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=403)
+        from journeymap.app.rendering import error_page
+
+        return error_page(request, 403, "Not allowed", str(exc))
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Any:

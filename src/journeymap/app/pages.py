@@ -194,16 +194,18 @@ def map_document_page(request: Request, ref: str) -> HTMLResponse:
         if not valid:
             return HTMLResponse("<p>This map has no valid version yet.</p>")
         version = valid[0]
-    jmap = st.library.document(version)
-    current = _current_state(request, jmap)
+    # only a future-state map is drawn with another map (its current state): the others
+    # are served from the cache without reading their document
+    jmap = st.library.document(version) if m.row.map_type == "future_state" else None
+    current = _current_state(request, jmap) if jmap is not None else None
     key = (m.row.id, version.checksum, cached.version_checksum if cached else None,
            cached.data_version if cached else None, bool(cached and cached.fresh), current and current[0])
     html = st.page_cache.get(key)
     if html is None:
         from journeymap.render.page import render_map_html
 
-        html = render_map_html(jmap, cached.result if cached else None, source=m.row.file,
-                               current=current[1] if current else None)
+        html = render_map_html(jmap or st.library.document(version), cached.result if cached else None,
+                               source=m.row.file, current=current[1] if current else None)
         st.page_cache.put(key, html)
     return HTMLResponse(html)
 

@@ -20,10 +20,14 @@ def when(moment: dt.datetime | None) -> str:
 
 
 def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    from journeymap.app.security import request_csrf
+
     st = state_of(request)
+    who = getattr(request.state, "principal", None)
     html = st.templates.get_template(template_name).render(
-        csrf=st.token, workspace=st.ws.config.name, user=request.app.state.user, when=when,
-        section=context.pop("section", ""), **context)
+        csrf=request_csrf(request), workspace=st.ws.config.name, when=when,
+        user=who.name if who is not None else "", signed_in=who is not None and not who.local,
+        role=who.role if who is not None else "", section=context.pop("section", ""), **context)
     return HTMLResponse(html, status_code=status_code)
 
 

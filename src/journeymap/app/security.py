@@ -2,8 +2,9 @@
 change, a strict Content-Security-Policy, and a secret made at first start.
 
 * :func:`authorize` is the dependency every router carries: it decides who the request
-  is and whether they may do ``action`` on the workspace.  On a local app everyone may
-  do everything (issue 11); accounts and roles plug in here (issue 12).
+  is and whether they may do ``action`` on the workspace.  On a workspace without
+  members everyone on this computer may do everything; with members, a signed-in
+  member whose role allows it (:mod:`journeymap.app.accounts`).
 * CSRF: a state-changing request (POST, PUT, PATCH, DELETE) must carry the workspace's
   token in the ``X-CSRF-Token`` header or a ``csrf_token`` form field, and an ``Origin``
   header, when the browser sends one, must be this app's.  Pages carry the token in a
@@ -53,16 +54,37 @@ def load_secret(folder: Path) -> bytes:
     return value
 
 
-def csrf_token(secret: bytes) -> str:
-    return hmac.new(secret, b"journeymap-csrf", hashlib.sha256).hexdigest()
+SESSION_COOKIE = "jm_session"
+
+
+def csrf_token(secret: bytes, session: str | None = None) -> str:
+    """The CSRF token of a request: bound to its session cookie when it has one (a token
+    seen before sign-in is worthless after it), else the workspace's."""
+    message = b"journeymap-csrf" + (b":" + session.encode() if session else b"")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def request_csrf(request: Request) -> str:
+    return csrf_token(request.app.state.jm.secret, request.cookies.get(SESSION_COOKIE))
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who makes a request (the local user until accounts exist)."""
+    """Who makes a request: the local user (a workspace without members), or a signed-in
+    member with their role."""
 
     name: str
     local: bool = True
+    role: str = "owner"
+    email: str | None = None
+
+
+class SignInRequired(Exception):
+    """No valid session on a workspace with members (pages: to /login; API: 401)."""
+
+
+class Forbidden(Exception):
+    """The member's role does not allow the action (403)."""
 
 
 def local_user() -> str:
@@ -79,12 +101,27 @@ def authorize(request: Request) -> Principal:
     """The one authorization point: every route depends on it.
 
     The action is ``view`` for safe methods and ``edit`` for the rest (``ingest`` for the
-    data routes); on a local app the local user may do all of them.
+    data routes).  On a workspace without members the local user may do all of them;
+    with members, the request's session must be a member's whose role allows the action
+    (:mod:`journeymap.app.accounts`).
     """
+    from journeymap.app.accounts import NEEDS, may
+
     action = _action(request)
-    principal = Principal(request.app.state.user)
     if action not in ACTIONS:  # pragma: no cover - a route with an unknown action is a bug
         raise HTTPException(403, f"unknown action {action}")
+    accounts = request.app.state.jm.accounts
+    if accounts.enabled():
+        signed = accounts.signed_in(request.cookies.get(SESSION_COOKIE))
+        if signed is None:
+            raise SignInRequired()
+        m = signed.member
+        principal = Principal(m.name, local=False, role=m.role, email=m.email)
+        request.state.principal = principal
+        if not may(m.role, action):
+            raise Forbidden(f"{m.email} is a {m.role} of this workspace; to {action} needs {NEEDS[action]}")
+    else:
+        principal = Principal(request.app.state.user)
     request.state.principal = principal
     request.state.action = action
     return principal
@@ -101,9 +138,9 @@ def _action(request: Request) -> str:
 class SecurityMiddleware(BaseHTTPMiddleware):
     """CSRF check on state changes; security headers on every response."""
 
-    def __init__(self, app, token: str):  # type: ignore[no-untyped-def]
+    def __init__(self, app, secret: bytes):  # type: ignore[no-untyped-def]
         super().__init__(app)
-        self.token = token
+        self.secret = secret
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         if request.method not in SAFE_METHODS:
@@ -131,6 +168,7 @@ class SecurityMiddleware(BaseHTTPMiddleware):
             # read the body (starlette keeps it for the route), not the form (it would not)
             fields = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=1000)
             given = (fields.get("csrf_token") or [None])[0]
-        if not given or not hmac.compare_digest(given, self.token):
+        expected = csrf_token(self.secret, request.cookies.get(SESSION_COOKIE))
+        if not given or not hmac.compare_digest(given, expected):
             return "missing or wrong CSRF token (send X-CSRF-Token; GET /api/session gives it)"
         return None

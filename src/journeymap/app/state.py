@@ -11,28 +11,30 @@ from typing import Any
 import jinja2
 from starlette.requests import Request
 
+from journeymap.app.accounts import Accounts
 from journeymap.app.jobs import Jobs
 from journeymap.app.library import MapLibrary
 from journeymap.workspace import Workspace
 
 
 class PageCache:
-    """The last rendered map pages, by (map, version, analysis): a cached page is served
-    without drawing it again."""
+    """The last rendered map pages and analytics views, by (map, version, analysis[,
+    filters, view]): a cached one is served without drawing it again (least recently
+    used first out)."""
 
-    def __init__(self, size: int = 32):
+    def __init__(self, size: int = 64):
         self.size = size
-        self._items: OrderedDict[Any, str] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> str | None:
+    def get(self, key: Any) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
             return None
 
-    def put(self, key: Any, html: str) -> None:
+    def put(self, key: Any, html: Any) -> None:
         with self._lock:
             self._items[key] = html
             while len(self._items) > self.size:
@@ -44,7 +46,8 @@ class AppState:
     ws: Workspace
     library: MapLibrary
     jobs: Jobs
-    token: str
+    secret: bytes
+    accounts: Accounts
     templates: jinja2.Environment
     page_cache: PageCache = field(default_factory=PageCache)
 

@@ -13,6 +13,9 @@ from journeymap.commands.common import err, out
 from journeymap.commands.ingest import print_ingest
 
 
+DEMO_OWNER = "owner@demo.example"
+
+
 @click.command("demo")
 @click.argument("directory", required=False, default="demo-workspace",
                 type=click.Path(file_okay=False, path_type=Path))
@@ -34,7 +37,16 @@ def demo(directory: Path, customers: int, seed: int, no_serve: bool, port: int) 
         out.print(f"  {page}")
     out.print(Text.assemble("\nOpen the report: ", (str(result.index), "bold")))
     if not no_serve:
+        import secrets
+
+        from journeymap.app.accounts import open_accounts
         from journeymap.app.server import serve
+
+        # the served demo is a team's app: its owner signs in (a new password each run)
+        password = secrets.token_urlsafe(12)
+        open_accounts(str(directory)).add(DEMO_OWNER, "owner", name="Demo owner", password=password)
+        out.print(Text.assemble("\nSign in as ", (DEMO_OWNER, "bold"), " with the password ", (password, "bold"),
+                                f" (journeymap users add EMAIL -w {directory} invites others)."))
 
         # serve prints its own markup (the address in bold) and no user text
         serve(Path(directory), port=port, console=Console(highlight=False, soft_wrap=True))
