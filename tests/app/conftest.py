@@ -1,10 +1,15 @@
 """Fixtures for the app: a small demo workspace (300 customers; events, customers and
 feedback), built once per session and copied for each test (the app writes map files
-and its database into the workspace), and a client of the real app on it (SQLite)."""
+and its database into the workspace), and a client of the real app on it — once with
+its metadata in SQLite (the default) and once in PostgreSQL, a fresh database per test
+on the server ``JOURNEYMAP_TEST_PG_URL`` names (``.ci/postgres.sh start``; ``.ci/run``
+starts one; under ``CI`` a missing server fails instead of skipping)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +38,35 @@ def workspace(small_demo: Path, tmp_path: Path) -> Path:
     return root
 
 
+PG_ENV = "JOURNEYMAP_TEST_PG_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (the workspace's SQLite file), or a new, empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI runs the app's tests on PostgreSQL too: set {PG_ENV} (.ci/postgres.sh start)")
+        pytest.skip(f"no PostgreSQL: set {PG_ENV} (.ci/postgres.sh start)")
+    from sqlalchemy import create_engine, text
+
+    name = f"jm_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"{base.rsplit('/', 1)[0]}/{name}"
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def client(workspace: Path) -> Iterator[TestClient]:
-    app = create_app(workspace, user="ana")
+def client(workspace: Path, database_url: str | None) -> Iterator[TestClient]:
+    app = create_app(workspace, user="ana", database_url=database_url)
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         token = c.get("/api/session").json()["csrf_token"]
         c.headers["X-CSRF-Token"] = token

@@ -25,8 +25,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def team(workspace: Path) -> Iterator[TestClient]:
-    app = create_app(workspace)
+def team(workspace: Path, database_url: str | None) -> Iterator[TestClient]:
+    app = create_app(workspace, database_url=database_url)
     accounts: Accounts = app.state.jm.accounts
     for email, role in ((OWNER, "owner"), (EDITOR, "editor"), (VIEWER, "viewer")):
         accounts.add(email, role, password=PASSWORD)
