@@ -73,9 +73,12 @@ def test_demo_pages_show_every_stage_and_touchpoint_with_its_numbers(demo) -> No
 
 
 def test_demo_ends_on_the_app_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    import http.cookiejar
+    import re
     import signal
     import socket
     import time
+    import urllib.parse
     import urllib.request
 
     with socket.socket() as s:
@@ -97,7 +100,19 @@ def test_demo_ends_on_the_app_and_ctrl_c_stops_it(tmp_path: Path) -> None:
                     break
                 except OSError:
                     time.sleep(0.3)
-            assert "Journey maps" in body, log.read_text()
+            # the served demo asks its owner to sign in, with the password it printed
+            assert "Sign in" in body, log.read_text()
+            found = re.search(r"Sign in as (\S+) with the password (\S+) ", log.read_text())
+            assert found, log.read_text()
+            csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', body).group(1)
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            opener.open(f"http://127.0.0.1:{port}/login", timeout=5).read()  # same cookie state as the form
+            form = urllib.parse.urlencode({"email": found.group(1), "password": found.group(2), "next": "/",
+                                           "csrf_token": csrf}).encode()
+            with opener.open(f"http://127.0.0.1:{port}/login", data=form, timeout=10) as resp:
+                body = resp.read().decode()
+            assert "Journey maps" in body, body[:500]
             for ref in ("day-in-the-life", "enterprise-acquisition", "sme-onboarding-churn"):
                 assert f'href="/maps/{ref}"' in body
             proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop

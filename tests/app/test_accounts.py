@@ -196,3 +196,49 @@ def test_the_cli_manages_members(workspace: Path) -> None:
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         assert c.get("/", follow_redirects=False).status_code == 303
         assert "olga@example.com" in c.get(link).text
+
+
+def test_owners_manage_members_and_tokens_and_no_one_else_can(team: TestClient) -> None:
+    sign_in(team, EDITOR)
+    assert team.get("/members").status_code == 403  # even reading the members is an owner's
+    assert team.get("/api/members").status_code == 403
+    assert team.post("/api/tokens", json={"name": "x"}, headers={"X-CSRF-Token": _api_token(team)}).status_code == 403
+    sign_in(team, OWNER)
+    csrf = _api_token(team)
+    page = team.get("/members")
+    assert page.status_code == 200 and VIEWER in page.text
+    invited = team.post("/members/invite", data={"email": "nia@example.com", "role": "viewer", "csrf_token": csrf})
+    link = re.search(r'id="one-time-link">([^<]+)<', invited.text).group(1)
+    assert link.startswith("http://127.0.0.1:8000/set-password/")
+    assert "nia@example.com" in [m["email"] for m in team.get("/api/members").json()]
+    assert team.post("/members/role", data={"email": OWNER, "role": "viewer", "csrf_token": csrf}).status_code == 400
+    assert team.post("/members/role", data={"email": VIEWER, "role": "editor", "csrf_token": csrf}).status_code == 200
+    assert {m["email"]: m["role"] for m in team.get("/api/members").json()}[VIEWER] == "editor"
+    # a token for a script: its role, no cookie and no CSRF token needed; revocable
+    made = team.post("/api/tokens", json={"name": "nightly export", "role": "viewer"},
+                     headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201
+    token = made.json()["token"]
+    script = TestClient(team.app, base_url="http://127.0.0.1:8000")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert script.get("/api/maps", headers=bearer).status_code == 200
+    text = script.get(f"/api/maps/{SME}", headers=bearer).json()["text"]
+    write = script.put(f"/api/maps/{SME}", json={"text": text + "\n", "base_version": 1}, headers=bearer)
+    assert write.status_code == 403 and "viewer" in write.json()["error"]
+    assert script.get("/api/maps", headers={"Authorization": "Bearer jm_wrong"}).status_code == 401
+    listed = team.get("/api/tokens").json()
+    assert listed[0]["name"] == "nightly export" and listed[0]["created_by"] == OWNER and listed[0]["last_used_at"] != "–"
+    assert token not in team.get("/members").text  # shown once, at creation
+    assert team.delete("/api/tokens/nightly export", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert script.get("/api/maps", headers=bearer).status_code == 401
+    removed = team.post("/members/remove", data={"email": VIEWER, "csrf_token": csrf})
+    assert removed.status_code == 200 and VIEWER not in [m["email"] for m in team.get("/api/members").json()]
+
+
+def test_the_first_owner_invited_from_the_local_app_turns_sign_in_on(client: TestClient) -> None:
+    assert client.get("/members").status_code == 200  # the local app: no members yet
+    refused = client.post("/members/invite", data={"email": "olga@example.com", "role": "editor"})
+    assert refused.status_code == 400 and "first member is the workspace" in refused.text
+    made = client.post("/members/invite", data={"email": "olga@example.com", "role": "owner"})
+    assert made.status_code == 200 and "Sign-in is now on" in made.text
+    assert client.get("/api/maps").status_code == 401

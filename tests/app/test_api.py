@@ -186,7 +186,7 @@ def test_every_route_answers(client: TestClient) -> None:
     """Every page and GET API route of the app answers 200 for a map, 404 for none."""
     from fastapi.routing import APIRoute
 
-    from journeymap.app import analytics, api, compare, pages, personas
+    from journeymap.app import analytics, api, compare, members, pages, personas
 
     client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
                                           "base_version": 1})
@@ -196,7 +196,7 @@ def test_every_route_answers(client: TestClient) -> None:
     values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths", "persona_id": "sam"}
     tested = []
     for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes, *personas.router.routes,
-                  *compare.router.routes]:
+                  *compare.router.routes, *members.router.routes, *members.api.routes]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
@@ -212,7 +212,7 @@ def test_every_route_answers(client: TestClient) -> None:
             missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1")
                                  .replace("{view_id}", "paths"), params=params)
             assert missing.status_code == 404, route.path
-    assert len(tested) >= 30
+    assert len(tested) >= 33
     assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
 
 
@@ -306,3 +306,11 @@ def test_an_upload_loads_good_rows_and_quarantines_bad_ones(client: TestClient, 
     assert page.status_code == 200 and "crm-export.csv" in page.text and "missing" in page.text.lower()
     bad = client.post("/api/data/uploads", data={"kind": "nonsense"}, files={"file": ("x.csv", b"a\n", "text/csv")})
     assert bad.status_code == 400 and "kind 'nonsense'" in bad.json()["error"]
+
+
+def test_an_upload_over_the_limit_is_refused_and_not_kept(client: TestClient, workspace: Path) -> None:
+    client.app.state.max_upload = 100
+    big = b"customer_id,timestamp,event\n" + b"C000001,2026-01-05T10:00:00,pricing_page_view\n" * 10
+    refused = client.post("/api/data/uploads", files={"file": ("big.csv", big)}, data={"kind": "events"})
+    assert refused.status_code == 413 and "upload limit" in refused.json()["detail"]
+    assert not list((workspace / "data" / "uploads").glob("*big.csv"))

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from journeymap.app.tables import Membership, OneTimeToken, SessionRow, UserRow, utcnow
+from journeymap.app.tables import ApiToken, Membership, OneTimeToken, SessionRow, UserRow, utcnow
 from journeymap.errors import JourneymapError
 
 ROLES = ("viewer", "commenter", "editor", "owner")
@@ -119,6 +119,7 @@ class Accounts:
         self.sessions = sessions
         self.workspace_id = workspace_id
         self.attempts = Attempts()
+        self.tokens = Tokens(sessions, workspace_id)
         self._dummy = _hasher().hash(secrets.token_hex(16))  # to spend the same time on unknown emails
 
     # -- members ----------------------------------------------------------------
@@ -299,6 +300,72 @@ class Accounts:
         if token:
             with self.sessions.begin() as s:
                 s.execute(delete(SessionRow).where(SessionRow.id == _hash(token)))
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    name: str
+    role: str
+    created_by: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+TOKEN_PREFIX = "jm_"
+
+
+class Tokens:
+    """API tokens of one workspace: ``Authorization: Bearer jm_...`` with a role; only
+    their SHA-256 is stored, shown once at creation, revocable."""
+
+    def __init__(self, sessions: sessionmaker[Session], workspace_id: int):
+        self.sessions = sessions
+        self.workspace_id = workspace_id
+
+    def create(self, name: str, role: str, *, created_by: str) -> str:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise AccountError("a token needs a name (up to 200 characters) saying what uses it")
+        if role not in ROLES:
+            raise AccountError(f"role '{role}': one of {', '.join(ROLES)}")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.sessions.begin() as s:
+            taken = s.scalar(select(ApiToken.id).where(ApiToken.workspace_id == self.workspace_id,
+                                                       ApiToken.name == name))
+            if taken is not None:
+                raise AccountError(f"a token named '{name}' exists; revoke it or choose another name")
+            s.add(ApiToken(id=_hash(token), workspace_id=self.workspace_id, name=name, role=role,
+                           created_by=created_by))
+        return token
+
+    def list(self) -> list[TokenInfo]:
+        with self.sessions() as s:
+            rows = s.scalars(select(ApiToken).where(ApiToken.workspace_id == self.workspace_id)
+                             .order_by(ApiToken.created_at))
+            return [TokenInfo(t.name, t.role, t.created_by, t.created_at, t.last_used_at, t.revoked_at is not None)
+                    for t in rows]
+
+    def revoke(self, name: str) -> None:
+        with self.sessions.begin() as s:
+            row = s.scalar(select(ApiToken).where(ApiToken.workspace_id == self.workspace_id, ApiToken.name == name,
+                                                  ApiToken.revoked_at.is_(None)))
+            if row is None:
+                raise AccountError(f"no active token named '{name}'")
+            row.revoked_at = utcnow()
+
+    def check(self, token: str) -> TokenInfo | None:
+        """The token's name and role when it is this workspace's and not revoked."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        now = utcnow()
+        with self.sessions.begin() as s:
+            row = s.get(ApiToken, _hash(token))
+            if row is None or row.workspace_id != self.workspace_id or row.revoked_at is not None:
+                return None
+            if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
+                row.last_used_at = now
+            return TokenInfo(row.name, row.role, row.created_by, row.created_at, row.last_used_at, False)
 
 
 def may(role: str, action: str) -> bool:

@@ -354,6 +354,7 @@ def job(request: Request, job_id: str) -> dict[str, Any]:
 
 # -- data -------------------------------------------------------------------------
 UPLOAD_DIR = "data/uploads"
+MAX_UPLOAD = 2 * 2**30  # bytes; bigger files are loaded with `journeymap ingest` (app.state.max_upload)
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment", "vtt", "srt", "txt", "json")
 
 
@@ -421,9 +422,20 @@ async def upload(request: Request, file: UploadFile, kind: str = Form(), fmt: st
     import time as _time
 
     target = folder / f"{_time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    limit = int(getattr(request.app.state, "max_upload", MAX_UPLOAD))
+    written = 0
     with target.open("wb") as sink:
         while chunk := await file.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                break
             sink.write(chunk)
+    if written > limit:
+        target.unlink(missing_ok=True)
+        from fastapi import HTTPException
+
+        raise HTTPException(413, f"{name}: larger than the upload limit of {limit / 2**20:,.0f} MiB; "
+                                 "load it with journeymap ingest instead")
     options: dict[str, Any] = {"fmt": fmt or None, "columns": mapping or None, "timezone": timezone or None}
     return job_json(st.jobs.start_ingest(kind, target, options))
 

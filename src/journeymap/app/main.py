@@ -79,7 +79,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    from journeymap.app import analytics, api, compare, pages, personas, signin
+    from journeymap.app import analytics, api, compare, members, pages, personas, signin
 
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -87,6 +87,8 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.include_router(personas.router)
     app.include_router(compare.router)
     app.include_router(signin.router)
+    app.include_router(members.router)
+    app.include_router(members.api)
     _errors(app)
     return app
 

@@ -111,7 +111,16 @@ def authorize(request: Request) -> Principal:
     if action not in ACTIONS:  # pragma: no cover - a route with an unknown action is a bug
         raise HTTPException(403, f"unknown action {action}")
     accounts = request.app.state.jm.accounts
-    if accounts.enabled():
+    bearer = _bearer(request)
+    if accounts.enabled() and bearer is not None:  # a script with an API token
+        info = accounts.tokens.check(bearer)
+        if info is None:
+            raise SignInRequired()
+        principal = Principal(f"token {info.name}", local=False, role=info.role)
+        request.state.principal = principal
+        if not may(info.role, action):
+            raise Forbidden(f"token '{info.name}' is a {info.role}'s; to {action} needs {NEEDS[action]}")
+    elif accounts.enabled():
         signed = accounts.signed_in(request.cookies.get(SESSION_COOKIE))
         if signed is None:
             raise SignInRequired()
@@ -127,7 +136,19 @@ def authorize(request: Request) -> Principal:
     return principal
 
 
+#: what only owners see or do, whatever the method: the members and the API tokens
+ADMIN_PATHS = ("/members", "/api/members", "/api/tokens")
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
 def _action(request: Request) -> str:
+    path = request.url.path
+    if any(path == p or path.startswith(p + "/") for p in ADMIN_PATHS):
+        return "admin"
     if request.method in SAFE_METHODS:
         return "view"
     if request.url.path.startswith(("/api/data", "/data")):
@@ -143,7 +164,9 @@ class SecurityMiddleware(BaseHTTPMiddleware):
         self.secret = secret
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.method not in SAFE_METHODS:
+        # a script's bearer token comes with no cookie: nothing a browser could be made to send
+        scripted = _bearer(request) is not None and SESSION_COOKIE not in request.cookies
+        if request.method not in SAFE_METHODS and not scripted:
             problem = await self._csrf_problem(request)
             if problem:
                 return JSONResponse({"error": problem}, status_code=403)
