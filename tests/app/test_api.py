@@ -186,7 +186,7 @@ def test_every_route_answers(client: TestClient) -> None:
     """Every page and GET API route of the app answers 200 for a map, 404 for none."""
     from fastapi.routing import APIRoute
 
-    from journeymap.app import analytics, api, compare, members, pages, personas
+    from journeymap.app import analytics, api, compare, discussion, members, pages, personas
 
     client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
                                           "base_version": 1})
@@ -196,7 +196,8 @@ def test_every_route_answers(client: TestClient) -> None:
     values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths", "persona_id": "sam"}
     tested = []
     for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes, *personas.router.routes,
-                  *compare.router.routes, *members.router.routes, *members.api.routes]:
+                  *compare.router.routes, *members.router.routes, *members.api.routes,
+                  *discussion.router.routes, *discussion.api.routes]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
@@ -212,7 +213,7 @@ def test_every_route_answers(client: TestClient) -> None:
             missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1")
                                  .replace("{view_id}", "paths"), params=params)
             assert missing.status_code == 404, route.path
-    assert len(tested) >= 33
+    assert len(tested) >= 39
     assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
 
 

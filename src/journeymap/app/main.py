@@ -23,6 +23,7 @@ from journeymap.app.db import APP_DIR, default_url, open_database
 from journeymap.app.jobs import Jobs
 from journeymap.app.library import Conflict, MapLibrary, NotFound
 from journeymap.app.accounts import Accounts
+from journeymap.app.comments import Comments
 from journeymap.app.security import (
     Forbidden,
     SecurityMiddleware,
@@ -61,7 +62,9 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
             if m.latest.valid:
                 jobs.analysis_for(m.row.ref)
     secret = load_secret(ws.root / APP_DIR)
-    state = AppState(ws, library, jobs, secret, Accounts(sessions, library.workspace_id), templates_env())
+    accounts = Accounts(sessions, library.workspace_id)
+    state = AppState(ws, library, jobs, secret, accounts, Comments(sessions, library.workspace_id, accounts),
+                     templates_env())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
@@ -79,7 +82,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    from journeymap.app import analytics, api, compare, members, pages, personas, signin
+    from journeymap.app import analytics, api, compare, discussion, members, pages, personas, signin
 
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -89,6 +92,8 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.include_router(signin.router)
     app.include_router(members.router)
     app.include_router(members.api)
+    app.include_router(discussion.router)
+    app.include_router(discussion.api)
     _errors(app)
     return app
 

@@ -27,7 +27,8 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     html = st.templates.get_template(template_name).render(
         csrf=request_csrf(request), workspace=st.ws.config.name, when=when,
         user=who.name if who is not None else "", signed_in=who is not None and not who.local,
-        role=who.role if who is not None else "", section=context.pop("section", ""), **context)
+        role=who.role if who is not None else "", section=context.pop("section", ""),
+        unread=st.comments.unread(who.email) if who is not None and who.email else 0, **context)
     return HTMLResponse(html, status_code=status_code)
 
 

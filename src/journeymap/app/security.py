@@ -20,6 +20,7 @@ import getpass
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,7 @@ def local_user() -> str:
         return "local"
 
 
-ACTIONS = ("view", "edit", "ingest", "admin")
+ACTIONS = ("view", "comment", "edit", "ingest", "admin")
 
 
 def authorize(request: Request) -> Principal:
@@ -140,6 +141,12 @@ def authorize(request: Request) -> Principal:
 ADMIN_PATHS = ("/members", "/api/members", "/api/tokens")
 
 
+#: state changes a commenter may make: comments and their threads (exact routes: a map
+#: named "comments" gives its editor routes no commenter's rights)
+COMMENT_PATHS = re.compile(r"^(/api/maps/[^/]+/comments|/api/comments/\d+/resolve"
+                           r"|/maps/[^/]+/discussion(/\d+/(reply|resolve|reopen))?)$")
+
+
 def _bearer(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     return auth[7:].strip() if auth[:7].lower() == "bearer " else None
@@ -151,6 +158,8 @@ def _action(request: Request) -> str:
         return "admin"
     if request.method in SAFE_METHODS:
         return "view"
+    if COMMENT_PATHS.match(path):
+        return "comment"
     if request.url.path.startswith(("/api/data", "/data")):
         return "ingest"
     return "edit"

@@ -12,6 +12,7 @@ import jinja2
 from starlette.requests import Request
 
 from journeymap.app.accounts import Accounts
+from journeymap.app.comments import Comments
 from journeymap.app.jobs import Jobs
 from journeymap.app.library import MapLibrary
 from journeymap.workspace import Workspace
@@ -48,6 +49,7 @@ class AppState:
     jobs: Jobs
     secret: bytes
     accounts: Accounts
+    comments: Comments
     templates: jinja2.Environment
     page_cache: PageCache = field(default_factory=PageCache)
 

@@ -181,3 +181,35 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class CommentRow(Base):
+    """A comment on a map's cell, stage, touchpoint, pain point or opportunity; the first
+    of a thread has ``thread_id`` None, replies point to it."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(500))  # stage:ID, touchpoint:ID, cell:STAGE/LANE/N, pain:N, ...
+    author: Mapped[str] = mapped_column(String(320))
+    author_email: Mapped[str | None] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(20), default="comment")  # comment | resolved | reopened
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class MentionRow(Base):
+    """A member @mentioned in a comment, until they have seen it."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("comment_id", "user_id", name="uq_mentions"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
