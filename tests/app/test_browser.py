@@ -371,3 +371,24 @@ def test_a_member_signs_in_works_and_signs_out(server: str, workspace: Path) -> 
         page.goto(server + "/")
         expect(page).to_have_url(f"{server}/login?next=/")
     assert errors == [] and outside == []
+
+
+def test_a_thread_is_started_answered_and_resolved_in_the_page(server: str) -> None:
+    from playwright.sync_api import expect
+
+    with _page(server) as (page, errors, outside):
+        page.goto(f"{server}/maps/{SME}")
+        page.get_by_role("link", name="Discussion").click()
+        page.get_by_label("About").select_option("stage:onboarding")
+        page.get_by_label("Comment").fill("Do we still lose SMEs at the import? Let's check the numbers on Friday.")
+        page.get_by_role("button", name="Start a thread").click()
+        thread = page.locator("article.thread").first
+        expect(thread).to_contain_text("Stage Onboarding")
+        thread.get_by_label("Reply").fill("Yes: the import step is still the first pain point.")
+        thread.get_by_role("button", name="Reply").click()
+        expect(page.locator("article.thread").first).to_contain_text("the first pain point")
+        _shot(page, "discussion")
+        page.get_by_role("button", name="resolve the thread on Stage Onboarding").click()
+        expect(page.locator("article.thread").first).to_contain_text("resolved")
+        expect(page.locator("ol.feed")).to_contain_text("resolved a thread")
+    assert errors == [] and outside == []
