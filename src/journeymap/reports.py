@@ -92,3 +92,45 @@ def clv_of_file(path: Path, options: ClvOptions, *, progress: Progress | None = 
     with Store.memory() as store:
         ingest(store, "transactions", [path], progress=progress)
         return clv_report(store.ibis(), options, progress=progress)
+
+
+# -- map reviews: has the data moved since a map was last reviewed? --------------------------
+def stage_snapshot(analysis: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a review records of each stage: customers reaching it, of how many in scope,
+    and how many of them went on to the next (the counts the drift test needs)."""
+    scope = analysis.get("scope") or {}
+    total = int(scope.get("segment_customers") or scope.get("customers") or 0)
+    out = []
+    for s in analysis.get("stages") or []:
+        customers = int(s.get("customers") or 0)
+        conv = s.get("conversion_to_next")
+        out.append({"id": s.get("id"), "name": s.get("name") or s.get("id"), "customers": customers,
+                    "total": total, "onward": round(conv * customers) if isinstance(conv, (int, float)) else None})
+    return out
+
+
+def review_drift(snapshot: list[dict[str, Any]], analysis: dict[str, Any], level: float = 0.95) -> list[str]:
+    """Why a map's data changed markedly since its review: each stage whose reach (share of
+    the customers in scope) or conversion to the next stage now lies outside the 95 %
+    Wilson interval of its value at the review."""
+    from journeymap.metrics.intervals import wilson
+
+    now = {s["id"]: s for s in stage_snapshot(analysis)}
+    reasons = []
+    for old in snapshot:
+        new = now.get(old.get("id"))
+        if new is None:
+            continue
+        pairs = [("reach", old["customers"], old["total"], new["customers"], new["total"])]
+        if old.get("onward") is not None and new.get("onward") is not None:
+            pairs.append(("conversion to the next stage", old["onward"], old["customers"], new["onward"],
+                          new["customers"]))
+        for what, k0, n0, k1, n1 in pairs:
+            if not n0 or not n1:
+                continue
+            low, high = wilson(min(k0, n0), n0, level)
+            value = k1 / n1
+            if low is not None and high is not None and not low <= value <= high:
+                reasons.append(f"{what} of {old['name']} moved from {k0 / n0:.0%} to {value:.0%} "
+                               f"(outside {low:.0%}–{high:.0%} at the review)")
+    return reasons

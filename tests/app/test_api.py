@@ -186,7 +186,7 @@ def test_every_route_answers(client: TestClient) -> None:
     """Every page and GET API route of the app answers 200 for a map, 404 for none."""
     from fastapi.routing import APIRoute
 
-    from journeymap.app import analytics, api, compare, discussion, members, pages, personas
+    from journeymap.app import analytics, api, compare, discussion, members, pages, personas, reviews
 
     client.put(f"/api/maps/{SME}", json={"text": client.get(f"/api/maps/{SME}").json()["text"] + "\n",
                                           "base_version": 1})
@@ -197,7 +197,7 @@ def test_every_route_answers(client: TestClient) -> None:
     tested = []
     for route in [*api.router.routes, *pages.router.routes, *analytics.router.routes, *personas.router.routes,
                   *compare.router.routes, *members.router.routes, *members.api.routes,
-                  *discussion.router.routes, *discussion.api.routes]:
+                  *discussion.router.routes, *discussion.api.routes, *reviews.api.routes]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
@@ -213,7 +213,7 @@ def test_every_route_answers(client: TestClient) -> None:
             missing = client.get(route.path.replace("{ref}", "no-such-map").replace("{number}", "1")
                                  .replace("{view_id}", "paths"), params=params)
             assert missing.status_code == 404, route.path
-    assert len(tested) >= 39
+    assert len(tested) >= 40
     assert client.get("/openapi.json").json()["paths"]["/api/maps/{ref}"]["put"]
 
 

@@ -250,6 +250,14 @@ class Comments:
                     continue
                 short = c.body if len(c.body) <= 80 else c.body[:79] + "…"
                 found.append(Activity(c.created_at, "commented", c.author, f"on {ref} ({c.target}): {short}", ref))
+            from journeymap.app.tables import MapReviewRow
+
+            q = select(MapReviewRow, MapRow.ref).join(MapRow, MapRow.id == MapReviewRow.map_pk) \
+                .where(MapRow.workspace_id == self.workspace_id, MapReviewRow.reviewed_at.is_not(None))
+            if map_pk is not None:
+                q = q.where(MapReviewRow.map_pk == map_pk)
+            for r, ref in s.execute(q.order_by(MapReviewRow.reviewed_at.desc()).limit(limit)):
+                found.append(Activity(r.reviewed_at, "reviewed", r.reviewed_by or "", f"reviewed {ref}", ref))
             if map_pk is None:
                 jobs = s.scalars(select(JobRow).where(JobRow.workspace_id == self.workspace_id,
                                                       JobRow.kind == "ingest", JobRow.status == "done")

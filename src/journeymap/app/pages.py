@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from journeymap.app.jobs import Cached
 from journeymap.app.library import Conflict
 from journeymap.app.rendering import error_page, job_view, map_context, render, when
+from journeymap.app.reviews import review_of
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
 from journeymap.errors import JourneymapError, MapValidationError
@@ -61,6 +62,7 @@ def maps_page(request: Request, q: str = "", type: str = "") -> HTMLResponse:  #
         status = goal.get("status") if isinstance(goal, dict) else None
         ctx["goal"] = status.replace("_", " ") if isinstance(status, str) else None
         ctx["goal_class"] = GOAL_CLASS.get(status or "", "")
+        ctx["review"] = review_of(st, m, cached.result if cached else None)
         rows.append(ctx)
     types = sorted({m.row.map_type for m in everything if m.row.map_type})
     return render(request, "maps.html.j2", section="maps", maps=rows, total=len(everything), q=q, type=type,
@@ -167,8 +169,12 @@ def new_job_status(request: Request, job_id: str) -> HTMLResponse:
 
 @router.get("/maps/{ref}", response_class=HTMLResponse)
 def map_page(request: Request, ref: str) -> HTMLResponse:
-    state_of(request).library.sync()
-    return render(request, "map.html.j2", tab="view", **_status_context(request, ref))
+    st = state_of(request)
+    st.library.sync()
+    ctx = _status_context(request, ref)
+    review = review_of(st, st.library.get(ref), ctx["cached"].result if ctx["cached"] else None)
+    return render(request, "map.html.j2", tab="view", review=review,
+                  members=[mb.email for mb in st.accounts.members()], **ctx)
 
 
 @router.get("/maps/{ref}/status", response_class=HTMLResponse)

@@ -213,3 +213,19 @@ class MentionRow(Base):
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MapReviewRow(Base):
+    """A map's owner and review interval (``reviewed_at`` None: a setting, not a review),
+    or one review: who, when, and the stage numbers it saw (to tell drift later)."""
+
+    __tablename__ = "map_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    interval_days: Mapped[int] = mapped_column(Integer, default=90)
+    reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    snapshot: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
