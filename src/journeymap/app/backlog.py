@@ -1,6 +1,9 @@
 """To the backlog: the opportunities the data found, as CSV ready for the issue importers
 of Jira, Linear and GitHub (each tool's column names), one row per opportunity with its
-evidence and a link back to the map."""
+evidence, its owner (Jira's and Linear's assignee) and a link back to the map.
+
+An opportunity already in a tracker (it has a link) or done or dropped is left out, so
+that importing the file again makes no duplicates (:mod:`journeymap.app.ownership`)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,12 @@ router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
 #: each importer's columns: title, description, priority, labels
 COLUMNS = {
-    "jira": ("Summary", "Description", "Priority", "Labels", "Issue Type"),
-    "linear": ("Title", "Description", "Priority", "Labels", "Status"),
+    "jira": ("Summary", "Description", "Priority", "Labels", "Issue Type", "Assignee"),
+    "linear": ("Title", "Description", "Priority", "Labels", "Status", "Assignee"),
     "github": ("title", "body", "labels"),
 }
+#: our status → Linear's workflow state (Jira's importer takes its project's default)
+LINEAR_STATUS = {"open": "Backlog", "planned": "Todo", "in progress": "In Progress"}
 PRIORITIES = {"jira": ("Highest", "High", "Medium", "Low"), "linear": ("Urgent", "High", "Medium", "Low")}
 
 
@@ -38,10 +43,16 @@ def items(st: AppState, ref: str, base_url: str) -> list[dict[str, Any]]:
     cached, _ = st.jobs.analysis_for(ref, start=False)
     if cached is None or not summary.latest.valid:
         return []
+    from journeymap.app.ownership import item_key, items_of
+
+    tracked = {i.key: i for i in items_of(st, ref)}
     jmap = st.library.document(summary.latest)
     names = {t.id: t.name for t in jmap.touchpoints} | {s.id: s.name for s in jmap.stages}
     out = []
     for i, o in enumerate(cached.result.get("opportunities") or []):
+        state = tracked.get(item_key("opportunity", o))
+        if state is not None and (state.link or state.status in ("done", "dropped")):
+            continue
         where = str(o.get("target") or "").split(":", 1)[-1]
         gain = o.get("estimated_gain") or {}
         e = o.get("evidence") or {}
@@ -57,7 +68,8 @@ def items(st: AppState, ref: str, base_url: str) -> list[dict[str, Any]]:
         for q in (e.get("quotes") or [])[:2]:
             lines.append(f"Customer: “{q}”")
         out.append({"title": f"{label(o.get('kind'))}: {names.get(where, where)}", "description": "\n".join(lines),
-                    "rank": i, "labels": ["journeymap", f"map:{ref}"]})
+                    "rank": i, "labels": ["journeymap", f"map:{ref}"],
+                    "owner": state.owner if state else None, "status": state.status if state else "open"})
     return out
 
 
@@ -70,9 +82,10 @@ def to_csv(rows: list[dict[str, Any]], tool: str) -> str:
         priority = prio[min(r["rank"], len(prio) - 1)] if prio else ""
         title, body = _safe(r["title"]), _safe(r["description"])
         if tool == "jira":
-            writer.writerow([title, body, priority, " ".join(r["labels"]), "Task"])
+            writer.writerow([title, body, priority, " ".join(r["labels"]), "Task", r.get("owner") or ""])
         elif tool == "linear":
-            writer.writerow([title, body, priority, ",".join(r["labels"]), "Backlog"])
+            writer.writerow([title, body, priority, ",".join(r["labels"]), LINEAR_STATUS.get(r.get("status"), "Backlog"),
+                             r.get("owner") or ""])
         else:
             writer.writerow([title, body, ",".join(r["labels"])])
     return buf.getvalue()

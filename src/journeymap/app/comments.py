@@ -87,7 +87,7 @@ class Thread:
 @dataclass(frozen=True)
 class Activity:
     at: dt.datetime
-    kind: str  # saved | restored | changed_on_disk | created | commented | resolved | ingested
+    kind: str  # saved | restored | changed_on_disk | created | commented | resolved | reviewed | assigned | ingested
     who: str
     text: str
     ref: str | None
@@ -258,6 +258,16 @@ class Comments:
                 q = q.where(MapReviewRow.map_pk == map_pk)
             for r, ref in s.execute(q.order_by(MapReviewRow.reviewed_at.desc()).limit(limit)):
                 found.append(Activity(r.reviewed_at, "reviewed", r.reviewed_by or "", f"reviewed {ref}", ref))
+            from journeymap.app.tables import WorkItemRow
+
+            q = select(WorkItemRow, MapRow.ref).join(MapRow, MapRow.id == WorkItemRow.map_pk) \
+                .where(MapRow.workspace_id == self.workspace_id)
+            if map_pk is not None:
+                q = q.where(WorkItemRow.map_pk == map_pk)
+            for w, ref in s.execute(q.order_by(WorkItemRow.created_at.desc()).limit(limit)):
+                found.append(Activity(w.created_at, "assigned", w.changed_by,
+                                      f"on {ref}: {w.title} — owner {w.owner_email or 'nobody'}, {w.status}"
+                                      + (f", {w.link}" if w.link else ""), ref))
             if map_pk is None:
                 jobs = s.scalars(select(JobRow).where(JobRow.workspace_id == self.workspace_id,
                                                       JobRow.kind == "ingest", JobRow.status == "done")

@@ -82,8 +82,8 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    from journeymap.app import (analytics, api, backlog, compare, discussion, members, pages, personas, reviews,
-                                signin)
+    from journeymap.app import (analytics, api, backlog, compare, discussion, members, ownership, pages, personas,
+                                reviews, signin)
 
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -98,6 +98,8 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.include_router(reviews.router)
     app.include_router(reviews.api)
     app.include_router(backlog.router)
+    app.include_router(ownership.router)
+    app.include_router(ownership.api)
     _errors(app)
     return app
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -228,4 +229,22 @@ class MapReviewRow(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(320))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     snapshot: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WorkItemRow(Base):
+    """One change of a pain point's or opportunity's owner, status or link; the newest row
+    per (map, key) is its current state, the others its history (the activity feed)."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (Index("ix_work_items_map_key", "map_pk", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(400))
+    title: Mapped[str] = mapped_column(String(400))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    link: Mapped[str | None] = mapped_column(String(2000))
+    changed_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
