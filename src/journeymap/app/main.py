@@ -83,7 +83,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.mount("/static", StaticFiles(directory=static), name="static")
 
     from journeymap.app import (analytics, api, backlog, compare, discussion, members, ownership, pages, personas,
-                                reviews, signin)
+                                reviews, shares, signin)
 
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -100,6 +100,9 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.include_router(backlog.router)
     app.include_router(ownership.router)
     app.include_router(ownership.api)
+    app.include_router(shares.router)
+    app.include_router(shares.api)
+    app.include_router(shares.public)
     _errors(app)
     return app
 

@@ -191,6 +191,13 @@ def map_status(request: Request, ref: str) -> HTMLResponse:
 def map_document_page(request: Request, ref: str) -> HTMLResponse:
     """The standalone map page (as ``journeymap render`` draws it) with the cached numbers,
     shown in a sandboxed frame: it never waits for an analysis."""
+    html = map_page_html(request, ref)
+    return HTMLResponse(html if html is not None else "<p>This map has no valid version yet.</p>")
+
+
+def map_page_html(request: Request, ref: str) -> str | None:
+    """The map page of ``ref``'s latest valid version with its cached numbers (None: it
+    has no valid version) — for the frame on the map tab and for share links."""
     st = state_of(request)
     m = st.library.get(ref)
     cached, _ = st.jobs.analysis_for(ref, start=False)
@@ -198,7 +205,7 @@ def map_document_page(request: Request, ref: str) -> HTMLResponse:
     if not version.valid:  # draw the last valid version rather than nothing
         valid = [v for v in st.library.versions(ref) if v.valid]
         if not valid:
-            return HTMLResponse("<p>This map has no valid version yet.</p>")
+            return None
         version = valid[0]
     # only a future-state map is drawn with another map (its current state): the others
     # are served from the cache without reading their document
@@ -213,7 +220,7 @@ def map_document_page(request: Request, ref: str) -> HTMLResponse:
         html = render_map_html(jmap or st.library.document(version), cached.result if cached else None,
                                source=m.row.file, current=current[1] if current else None)
         st.page_cache.put(key, html)
-    return HTMLResponse(html)
+    return html  # type: ignore[no-any-return]
 
 
 def _current_state(request: Request, jmap: Any) -> tuple[tuple[Any, ...], Any] | None:

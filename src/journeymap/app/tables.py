@@ -248,3 +248,22 @@ class WorkItemRow(Base):
     link: Mapped[str | None] = mapped_column(String(2000))
     changed_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ShareLinkRow(Base):
+    """A read-only link to one map's page, opened without an account: only the SHA-256 of
+    its token is kept; it ends at ``expires_at`` or when revoked."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(320))
+    last_opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    opened: Mapped[int] = mapped_column(Integer, default=0)
