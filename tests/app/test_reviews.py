@@ -47,9 +47,14 @@ def test_an_overdue_review_flags_the_map_until_someone_reviews_it(client: TestCl
     late = client.get(f"/api/maps/{SME}/review").json()
     assert late["stale"] and late["reasons"][0].startswith("review due since")
     assert "stale" in client.get("/").text and "review due since" in client.get(f"/maps/{SME}").text
+    flagged = [a for a in client.get("/api/activity").json() if a["kind"] == "stale"]
+    assert [a["ref"] for a in flagged] == [SME] and "review due since" in flagged[0]["text"]
+    assert "is stale: review due since" in client.get("/activity").text
+    assert "is stale" in client.get(f"/maps/{SME}/discussion").text
     done = client.post(f"/api/maps/{SME}/reviewed").json()
     assert done["stale"] is False and done["reviewed_by"] == "ana" and done["interval_days"] == 30
-    assert any(a["kind"] == "reviewed" for a in client.get("/api/activity", params={"map": SME}).json())
+    after = client.get("/api/activity", params={"map": SME}).json()
+    assert any(a["kind"] == "reviewed" for a in after) and not any(a["kind"] == "stale" for a in after)
     changed = client.put(f"/api/maps/{SME}/review", json={"interval_days": 7})
     assert changed.json()["interval_days"] == 7 and changed.json()["reviewed_by"] == "ana"
     assert client.put(f"/api/maps/{SME}/review", json={"interval_days": 0}).status_code == 422

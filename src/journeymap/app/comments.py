@@ -87,7 +87,7 @@ class Thread:
 @dataclass(frozen=True)
 class Activity:
     at: dt.datetime
-    kind: str  # saved | restored | changed_on_disk | created | commented | resolved | reviewed | assigned | ingested
+    kind: str  # saved | restored | changed_on_disk | created | commented | resolved | reviewed | assigned | ingested | stale
     who: str
     text: str
     ref: str | None

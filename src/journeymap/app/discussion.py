@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from journeymap.app.comments import CommentError, targets
 from journeymap.app.rendering import map_context, render, when
+from journeymap.app.reviews import feed
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
 
@@ -39,7 +40,7 @@ def discussion_page(request: Request, ref: str, target: str = "", error: str = "
     map_pk, labels = _labels(st, ref)
     return render(request, "discussion.html.j2", tab="discussion", m=map_context(st.library.get(ref)),
                   threads=st.comments.threads(map_pk, labels), labels=labels, target=target, error=error or None,
-                  handles=sorted(st.comments.handles()), activity=st.comments.activity(map_pk=map_pk, limit=20))
+                  handles=sorted(st.comments.handles()), activity=feed(st, ref, limit=20))
 
 
 @router.post("/maps/{ref}/discussion")
@@ -102,7 +103,7 @@ def mentions_page(request: Request, who: Principal = Depends(authorize)) -> HTML
 @router.get("/activity", response_class=HTMLResponse)
 def activity_page(request: Request) -> HTMLResponse:
     return render(request, "activity.html.j2", section="activity",
-                  activity=state_of(request).comments.activity(limit=100))
+                  activity=feed(state_of(request), limit=100))
 
 
 # -- API ---------------------------------------------------------------------------------
@@ -161,5 +162,4 @@ def my_mentions(request: Request, who: Principal = Depends(authorize), mark_read
 def activity(request: Request, map: str | None = None, limit: int = 50) -> list[dict[str, Any]]:  # noqa: A002
     """What happened in the workspace (or one map), newest first."""
     st = state_of(request)
-    map_pk = st.library.get(map).row.id if map else None
-    return [{**asdict(a), "at": when(a.at)} for a in st.comments.activity(map_pk=map_pk, limit=min(limit, 500))]
+    return [{**asdict(a), "at": when(a.at)} for a in feed(st, map or None, limit=min(limit, 500))]

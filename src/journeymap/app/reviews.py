@@ -134,3 +134,26 @@ def put_review(request: Request, ref: str, body: ReviewSettings) -> dict[str, An
 @api.post("/maps/{ref}/reviewed")
 def post_reviewed(request: Request, ref: str, who: Principal = Depends(authorize)) -> dict[str, Any]:
     return mark_reviewed(state_of(request), ref, who.email or who.name).as_json()
+
+
+def stale_activity(st: AppState, ref: str | None = None) -> list[Any]:
+    """A feed entry per stale map (or for ``ref``): when it became due, or now if its
+    data moved, with the reasons — so the feed says what the maps list flags."""
+    from journeymap.app.comments import Activity
+
+    out = []
+    for m in ([st.library.get(ref)] if ref else st.library.maps()):
+        cached, _ = st.jobs.analysis_for(m.row.ref, start=False)
+        review = review_of(st, m, cached.result if cached else None)
+        if review.stale:
+            at = review.due if utcnow() > review.due else utcnow()
+            out.append(Activity(at, "stale", review.owner or "", f"{m.row.ref} is stale: {'; '.join(review.reasons)}",
+                                m.row.ref))
+    return out
+
+
+def feed(st: AppState, ref: str | None = None, limit: int = 50) -> list[Any]:
+    """The activity feed (of the workspace, or of ``ref``) with the stale flags in it."""
+    map_pk = st.library.get(ref).row.id if ref else None
+    found = st.comments.activity(map_pk=map_pk, limit=limit) + stale_activity(st, ref)
+    return sorted(found, key=lambda a: a.at, reverse=True)[:limit]
