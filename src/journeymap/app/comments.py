@@ -95,6 +95,8 @@ class Activity:
 
 class Comments:
     def __init__(self, sessions: sessionmaker[Session], workspace_id: int, accounts: Accounts):
+        #: called with (event, data) after a comment is made (the app sets its webhooks)
+        self.notify: Any = None
         self.sessions = sessions
         self.workspace_id = workspace_id
         self.accounts = accounts
@@ -145,7 +147,13 @@ class Comments:
             who = self.mentioned(body)
             for m in who:
                 s.add(MentionRow(comment_id=row.id, user_id=m.user_id))
-            return Comment(row.id, author, body, row.created_at, [m.email for m in who])
+            made = Comment(row.id, author, body, row.created_at, [m.email for m in who])
+            ref = s.scalar(select(MapRow.ref).where(MapRow.id == map_pk))
+        if self.notify is not None:  # the outgoing webhooks
+            self.notify("comment.created", {"map": ref, "target": target, "thread": thread_id or made.id,
+                                            "comment": made.id, "author": author, "body": body,
+                                            "mentions": made.mentions})
+        return made
 
     def threads(self, map_pk: int, labels: dict[str, str]) -> list[Thread]:
         """The map's threads, open ones first, each newest activity first."""

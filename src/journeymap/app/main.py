@@ -63,12 +63,18 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
                 jobs.analysis_for(m.row.ref)
     secret = load_secret(ws.root / APP_DIR)
     accounts = Accounts(sessions, library.workspace_id)
-    state = AppState(ws, library, jobs, secret, accounts, Comments(sessions, library.workspace_id, accounts),
-                     templates_env())
+    from journeymap.app.webhooks import Webhooks
+
+    comments = Comments(sessions, library.workspace_id, accounts)
+    webhooks = Webhooks(sessions, library.workspace_id)
+    comments.notify = webhooks.send
+    state = AppState(ws, library, jobs, secret, accounts, comments, templates_env(), webhooks=webhooks)
+    webhooks.start()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
         yield
+        webhooks.close()
         jobs.close()
         ws.close()
         sessions.kw["bind"].dispose()
@@ -83,7 +89,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.mount("/static", StaticFiles(directory=static), name="static")
 
     from journeymap.app import (analytics, api, backlog, compare, discussion, members, ownership, pages, personas,
-                                reviews, shares, signin)
+                                reviews, shares, signin, webhooks as hooks)
 
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -103,6 +109,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     app.include_router(shares.router)
     app.include_router(shares.api)
     app.include_router(shares.public)
+    app.include_router(hooks.api)
     _errors(app)
     return app
 

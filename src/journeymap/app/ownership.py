@@ -193,9 +193,8 @@ def follow_up_submit(request: Request, ref: str, key: str = Form(...), owner: st
 
 
 def _announce(st: AppState, ref: str, before: Item, after: Item) -> None:
-    hooks = getattr(st, "webhooks", None)
-    if hooks is not None and after.changed_at is not None:
-        hooks.send("item.changed", {"map": ref, "before": before.as_json(), "item": after.as_json()})
+    if st.webhooks is not None and after.changed_at is not None:  # something changed
+        st.webhooks.send("item.changed", {"map": ref, "before": before.as_json(), "item": after.as_json()})
 
 
 # -- API ----------------------------------------------------------------------------------

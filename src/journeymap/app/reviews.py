@@ -92,7 +92,10 @@ def mark_reviewed(st: AppState, ref: str, by: str) -> Review:
         s.add(MapReviewRow(map_pk=summary.row.id, owner_email=current.owner, interval_days=current.interval_days,
                            reviewed_by=by, reviewed_at=utcnow(),
                            snapshot=stage_snapshot(cached.result) if cached else None))
-    return review_of(st, summary, cached.result if cached else None)
+    review = review_of(st, summary, cached.result if cached else None)
+    if st.webhooks is not None:
+        st.webhooks.send("map.reviewed", {"map": ref, "review": review.as_json()})
+    return review
 
 
 @router.post("/maps/{ref}/review")

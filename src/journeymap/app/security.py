@@ -138,7 +138,7 @@ def authorize(request: Request) -> Principal:
 
 
 #: what only owners see or do, whatever the method: the members and the API tokens
-ADMIN_PATHS = ("/members", "/api/members", "/api/tokens")
+ADMIN_PATHS = ("/members", "/api/members", "/api/tokens", "/api/webhooks")
 
 
 #: state changes a commenter may make: comments and their threads (exact routes: a map

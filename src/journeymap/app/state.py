@@ -52,6 +52,7 @@ class AppState:
     comments: Comments
     templates: jinja2.Environment
     page_cache: PageCache = field(default_factory=PageCache)
+    webhooks: Any = None  # journeymap.app.webhooks.Webhooks
 
 
 def state_of(request: Request) -> AppState:
