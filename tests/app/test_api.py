@@ -200,8 +200,9 @@ def test_every_route_answers(client: TestClient) -> None:
     job_id = client.get(f"/api/maps/{SME}/analysis").json()["job"]["id"]
     client.app.state.jm.jobs.wait(job_id, timeout=120)
     client.post("/personas-from-map", data={"ref": SME})
+    hook = client.post("/api/webhooks", json={"url": "http://127.0.0.1:9/hook"}).json()
     values = {"ref": SME, "number": "1", "job_id": job_id, "view_id": "paths", "persona_id": "sam",
-              "tool": "jira"}
+              "tool": "jira", "hook_id": str(hook["id"])}
     tested = []
     # a link that opens without an account (tested in test_shares, test_accounts)
     elsewhere = {"/share/{token}", "/set-password/{token}"}
