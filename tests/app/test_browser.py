@@ -37,10 +37,16 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(workspace: Path) -> Iterator[str]:
+    with _serving(create_app(workspace, user="ana")) as url:
+        yield url
+
+
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free port of localhost; its address."""
     import uvicorn
 
     port = _free_port()
-    app = create_app(workspace, user="ana")
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -391,4 +397,47 @@ def test_a_thread_is_started_answered_and_resolved_in_the_page(server: str) -> N
         page.get_by_role("button", name="resolve the thread on Stage Onboarding").click()
         expect(page.locator("article.thread").first).to_contain_text("resolved")
         expect(page.locator("ol.feed")).to_contain_text("resolved a thread")
+    assert errors == [] and outside == []
+
+
+def test_two_workspaces_on_one_server_each_under_its_own_address(small_demo: Path, tmp_path: Path) -> None:
+    """``journeymap serve -w sales -w support``: the index lists both; signed in to one,
+    its pages, map frame and editor work under /w/sales/, and the other asks to sign in."""
+    import shutil
+
+    from playwright.sync_api import expect
+
+    from journeymap.app.hosting import create_server
+
+    roots = {n: tmp_path / n for n in ("sales", "support")}
+    for root in roots.values():
+        shutil.copytree(small_demo, root)
+    app = create_server(roots, database_url=f"sqlite:///{tmp_path / 'server.sqlite'}")
+    app.state.workspaces["sales"].state.jm.accounts.add("olga@example.com", "owner", name="Olga",
+                                                       password="correct horse battery")
+    app.state.workspaces["support"].state.jm.accounts.add("sam@example.com", "owner")
+    with _serving(app) as server, _page(server) as (page, errors, outside):
+        page.goto(server + "/")
+        _shot(page, "workspaces")
+        expect(page.get_by_role("list", name="workspaces")).to_contain_text("/w/support/")
+        page.locator("a[href='/w/sales/']").click()
+        expect(page).to_have_url(f"{server}/w/sales/login?next=/w/sales/")
+        page.get_by_label("Email").fill("olga@example.com")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{server}/w/sales/")
+        page.locator(f"a[href='/w/sales/maps/{SME}']").first.click()
+        expect(page.locator("h1")).to_have_text("SME journey from sign-up to first renewal")
+        frame = page.frame_locator("iframe").first
+        expect(frame.locator("body")).to_contain_text("Stage", timeout=60_000)
+        page.get_by_role("link", name="Edit", exact=True).click()
+        expect(page).to_have_url(f"{server}/w/sales/maps/{SME}/edit")
+        cell = page.locator("#content [contenteditable], #content textarea").first
+        cell.fill("Signs up after a colleague's recommendation")
+        cell.blur()
+        expect(page.locator("#editor-status")).to_contain_text("Saved as version 2")
+        assert "colleague's recommendation" in (roots["sales"] / "maps" / f"{SME}.yaml").read_text()
+        assert "colleague's recommendation" not in (roots["support"] / "maps" / f"{SME}.yaml").read_text()
+        page.goto(f"{server}/w/support/maps/{SME}")  # signed in to sales only
+        expect(page).to_have_url(f"{server}/w/support/login?next=/w/support/maps/{SME}")
     assert errors == [] and outside == []

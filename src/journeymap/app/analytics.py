@@ -14,10 +14,10 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from journeymap.analysis import Filters
-from journeymap.app.rendering import job_view, map_context, render, when
+from journeymap.app.rendering import base_of, go, job_view, map_context, render, when
 from journeymap.app.state import AppState, state_of
 from journeymap.app.security import authorize
 from journeymap.errors import JourneymapError
@@ -119,8 +119,8 @@ def _query(filters: Filters) -> str:
 
 
 @router.get("/maps/{ref}/analytics")
-def analytics_home(ref: str) -> Response:
-    return RedirectResponse(f"/maps/{ref}/analytics/{next(iter(VIEWS))}", status_code=307)
+def analytics_home(request: Request, ref: str) -> Response:
+    return go(request, f"/maps/{ref}/analytics/{next(iter(VIEWS))}", 307)
 
 
 def _page_context(request: Request, ref: str, view_id: str, segment: str, since: str, until: str,
@@ -153,7 +153,7 @@ def _page_context(request: Request, ref: str, view_id: str, segment: str, since:
             "view_id": view_id, "view_title": VIEWS[view_id][0], "view": shown["view"], "cached": cached,
             "job": job_view(shown["job"]), "cached_when": when(cached.created_at) if cached else "",
             "form": form, "error": error, "query": query, "attributes": breakdowns(st),
-            "status_url": f"/maps/{ref}/analytics/{view_id}/status" + (
+            "status_url": f"{base_of(request)}/maps/{ref}/analytics/{view_id}/status" + (
                 f"?{_query(filters)}" if filters is not None and filters else "")}
 
 

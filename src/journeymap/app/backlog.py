@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from journeymap.app.library import NotFound
+from journeymap.app.rendering import site
 from journeymap.app.security import authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.render.analytics import label
@@ -105,12 +106,12 @@ def _tool(tool: str) -> str:
 @router.get("/maps/{ref}/backlog-{tool}.csv")
 def map_backlog(request: Request, ref: str, tool: str) -> Response:
     st = state_of(request)
-    return _response(to_csv(items(st, ref, str(request.base_url).rstrip("/")), _tool(tool)),
+    return _response(to_csv(items(st, ref, site(request)), _tool(tool)),
                      f"{ref}-opportunities-{tool}.csv")
 
 
 @router.get("/backlog-{tool}.csv")
 def workspace_backlog(request: Request, tool: str) -> Response:
     st = state_of(request)
-    rows = [r for m in st.library.maps() for r in items(st, m.row.ref, str(request.base_url).rstrip("/"))]
+    rows = [r for m in st.library.maps() for r in items(st, m.row.ref, site(request))]
     return _response(to_csv(rows, _tool(tool)), f"opportunities-{tool}.csv")

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from journeymap import __version__
@@ -71,18 +71,22 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     state = AppState(ws, library, jobs, secret, accounts, comments, templates_env(), webhooks=webhooks)
     webhooks.start()
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
-        yield
+    def close() -> None:  # the worker threads, the store, the database's connections
         webhooks.close()
         jobs.close()
         ws.close()
         sessions.kw["bind"].dispose()
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        close()
+
     app = FastAPI(title="journeymap", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
                   description="The journeymap app's JSON API: maps, versions, analyses, jobs.")
     app.state.jm = state
+    app.state.close = close
     app.state.user = user or local_user()
     app.add_middleware(SecurityMiddleware, secret=secret)
     static = Path(str(resources.files("journeymap.app").joinpath("static")))
@@ -118,7 +122,9 @@ def _errors(app: FastAPI) -> None:
     """journeymap's errors as JSON (API) — the same words as the CLI."""
 
     def wants_json(request: Request) -> bool:
-        return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+        from journeymap.app.rendering import route_path
+
+        return route_path(request).startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Any:
@@ -126,8 +132,10 @@ def _errors(app: FastAPI) -> None:
             return JSONResponse({"error": "sign in first (POST /login)"}, status_code=401)
         from urllib.parse import quote
 
+        from journeymap.app.rendering import go
+
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return go(request, f"/login?next={quote(target)}", 303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Any:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from journeymap.app.accounts import ROLES, AccountError
-from journeymap.app.rendering import render, when
+from journeymap.app.rendering import render, site, when
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
 
@@ -25,7 +25,7 @@ api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["members
 
 
 def _link(request: Request, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
+    return f"{site(request)}/set-password/{token}"
 
 
 def _page(request: Request, status: int = 200, **shown: Any) -> HTMLResponse:

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ from journeymap.app.library import MapSummary, NotFound
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.app.tables import WorkItemRow
+from journeymap.app.rendering import go
 from journeymap.errors import JourneymapError
 from journeymap.render.analytics import label
 
@@ -189,7 +190,7 @@ def follow_up_submit(request: Request, ref: str, key: str = Form(...), owner: st
     _announce(st, ref, before, after)
     from urllib.parse import quote
 
-    return RedirectResponse(f"/maps/{ref}/follow-up?saved={quote(key)}", status_code=303)
+    return go(request, f"/maps/{ref}/follow-up?saved={quote(key)}", 303)
 
 
 def _announce(st: AppState, ref: str, before: Item, after: Item) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from journeymap.app.jobs import Cached
 from journeymap.app.library import Conflict
-from journeymap.app.rendering import error_page, job_view, map_context, render, when
+from journeymap.app.rendering import base_of, error_page, go, job_view, map_context, render, when
 from journeymap.app.reviews import review_of
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
@@ -134,7 +134,7 @@ def new_submit(request: Request, name: str = Form(""), title: str = Form(""), te
         st.library.create(ref, text, author=who.name, message=f"created from template {template}")
     except JourneymapError as exc:
         return _new_page(request, 400, form=form, error=str(exc), job=None)
-    return RedirectResponse(f"/maps/{ref}", status_code=303)
+    return go(request, f"/maps/{ref}", 303)
 
 
 def _discover_options(stages: str, min_share: str, method: str) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def new_job_status(request: Request, job_id: str) -> HTMLResponse:
     job = state_of(request).jobs.job(job_id)
     response = render(request, "_newjob.html.j2", job=job_view(job))
     if job.kind == "discover" and job.status == "done" and job.result:
-        response.headers["HX-Redirect"] = f"/maps/{job.result['ref']}"
+        response.headers["HX-Redirect"] = f"{base_of(request)}/maps/{job.result['ref']}"
     return response
 
 
@@ -278,7 +278,7 @@ def restore_submit(request: Request, ref: str, version: int = Form(), base_versi
         st.library.restore(ref, version, base=base_version, author=who.name)
     except Conflict as exc:
         return error_page(request, 409, "Not restored", str(exc))
-    return RedirectResponse(f"/maps/{ref}/history", status_code=303)
+    return go(request, f"/maps/{ref}/history", 303)
 
 
 @router.get("/data", response_class=HTMLResponse)
@@ -367,4 +367,4 @@ def source_submit(request: Request, ref: str, text: str = Form(), base_version: 
                     "latest": {"number": exc.latest.number, "author": exc.latest.author, "text": exc.latest.text}}
         return render(request, "source.html.j2", 409, tab="source", m=map_context(st.library.get(ref)), text=text,
                       base_version=exc.latest.number, message=message, problems=[], conflict=conflict, saved=None)
-    return RedirectResponse(f"/maps/{ref}/source?saved={v.number}", status_code=303)
+    return go(request, f"/maps/{ref}/source?saved={v.number}", 303)

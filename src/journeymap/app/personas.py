@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from journeymap.app.library import NotFound
-from journeymap.app.rendering import error_page, render
+from journeymap.app.rendering import error_page, go, render
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.errors import JourneymapError
@@ -211,7 +211,7 @@ async def _save(request: Request, persona_id: str | None) -> Response:
     except JourneymapError as exc:
         shown = {f: form.get(f, "") for f in (*TEXT_FIELDS, *LIST_FIELDS, "demographics")}
         return _edit_page(request, persona_id=persona_id, form=shown, error=str(exc), status=400)
-    return RedirectResponse(f"/personas/{saved.id}?saved=1", status_code=303)
+    return go(request, f"/personas/{saved.id}?saved=1", 303)
 
 
 @router.post("/personas/{persona_id}/use")
@@ -221,7 +221,7 @@ async def use_submit(request: Request, persona_id: str, who: Principal = Depends
     if not refs:
         return error_page(request, 400, "No map chosen", "Tick the maps that should use this persona.")
     use_in_maps(st, persona_id, refs, author=who.name)
-    return RedirectResponse(f"/personas/{persona_id}?used={len(refs)}", status_code=303)
+    return go(request, f"/personas/{persona_id}?used={len(refs)}", 303)
 
 
 @router.post("/personas/{persona_id}/delete")
@@ -229,7 +229,7 @@ def delete_submit(request: Request, persona_id: str) -> Response:
     st = state_of(request)
     library_persona(st, persona_id)
     st.ws.delete_persona(persona_id)
-    return RedirectResponse("/personas", status_code=303)
+    return go(request, "/personas", 303)
 
 
 @router.post("/personas-from-map")
@@ -239,4 +239,4 @@ def from_map_submit(request: Request, ref: str = Form()) -> Response:
     if not summary.latest.valid:
         return error_page(request, 400, "Invalid map", f"{summary.row.file} has problems; fix them first.")
     saved = st.ws.save_persona(st.library.document(summary.latest).persona)
-    return RedirectResponse(f"/personas/{saved.id}?saved=1", status_code=303)
+    return go(request, f"/personas/{saved.id}?saved=1", 303)

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from journeymap.app.library import MapSummary
 from journeymap.app.state import state_of
@@ -19,13 +19,35 @@ def when(moment: dt.datetime | None) -> str:
     return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def base_of(request: Request) -> str:
+    """The path this workspace's app is mounted at: ``""`` when the server has one
+    workspace, ``/w/NAME`` when it has several (:mod:`journeymap.app.hosting`)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def route_path(request: Request) -> str:
+    """The request's path inside the workspace's app (``/maps/x``, whatever the mount)."""
+    return request.url.path[len(base_of(request)):] or "/"
+
+
+def site(request: Request) -> str:
+    """The workspace app's absolute address, for links that leave the browser (CSV, share
+    links, invitations): ``http://host:port`` plus the mount."""
+    return str(request.base_url).rstrip("/") + base_of(request)
+
+
+def go(request: Request, path: str, status_code: int = 303) -> RedirectResponse:
+    """A redirect to ``path`` of this workspace's app (``/maps/x`` under its mount)."""
+    return RedirectResponse(base_of(request) + path, status_code=status_code)
+
+
 def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     from journeymap.app.security import request_csrf
 
     st = state_of(request)
     who = getattr(request.state, "principal", None)
     html = st.templates.get_template(template_name).render(
-        csrf=request_csrf(request), workspace=st.ws.config.name, when=when,
+        csrf=request_csrf(request), base=base_of(request), workspace=st.ws.config.name, when=when,
         user=who.name if who is not None else "", signed_in=who is not None and not who.local,
         role=who.role if who is not None else "", section=context.pop("section", ""),
         unread=st.comments.unread(who.email) if who is not None and who.email else 0, **context)

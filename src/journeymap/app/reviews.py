@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from journeymap.app.library import MapSummary
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.app.tables import MapReviewRow, MapVersion, utcnow
+from journeymap.app.rendering import go
 from journeymap.errors import JourneymapError
 from journeymap.reports import review_drift, stage_snapshot
 
@@ -106,13 +107,13 @@ def settings_submit(request: Request, ref: str, owner: str = Form(""), interval_
     except ValueError:
         raise JourneymapError(f"interval: '{interval_days}' is not a number of days") from None
     _settings(st, st.library.get(ref), owner or None, days)
-    return RedirectResponse(f"/maps/{ref}", status_code=303)
+    return go(request, f"/maps/{ref}", 303)
 
 
 @router.post("/maps/{ref}/reviewed")
 def reviewed_submit(request: Request, ref: str, who: Principal = Depends(authorize)) -> Response:
     mark_reviewed(state_of(request), ref, who.email or who.name)
-    return RedirectResponse(f"/maps/{ref}", status_code=303)
+    return go(request, f"/maps/{ref}", 303)
 
 
 class ReviewSettings(BaseModel):

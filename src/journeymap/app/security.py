@@ -153,14 +153,16 @@ def _bearer(request: Request) -> str | None:
 
 
 def _action(request: Request) -> str:
-    path = request.url.path
+    from journeymap.app.rendering import route_path
+
+    path = route_path(request)
     if any(path == p or path.startswith(p + "/") for p in ADMIN_PATHS):
         return "admin"
     if request.method in SAFE_METHODS:
         return "view"
     if COMMENT_PATHS.match(path):
         return "comment"
-    if request.url.path.startswith(("/api/data", "/data")):
+    if path.startswith(("/api/data", "/data")):
         return "ingest"
     return "edit"
 
@@ -180,7 +182,7 @@ class SecurityMiddleware(BaseHTTPMiddleware):
             if problem:
                 return JSONResponse({"error": problem}, status_code=403)
         response = await call_next(request)
-        page = request.url.path.endswith("/page")
+        page = request.url.path.endswith("/page")  # under any mount
         response.headers.setdefault("Content-Security-Policy", PAGE_CSP if page else APP_CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"

@@ -6,14 +6,16 @@ import socket
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from journeymap.errors import JourneymapError
 
 
-def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, console: Console,
+def serve(root: Path | dict[str, Path], *, host: str = "127.0.0.1", port: int = 8000, console: Console,
           database_url: str | None = None) -> None:
-    """Serve the workspace at ``root`` at http://host:port/ until Ctrl-C (a clean stop:
-    running requests finish, the job worker and the store close)."""
+    """Serve the workspace at ``root`` at http://host:port/ — or, given {name: folder},
+    each workspace at http://host:port/w/NAME/ — until Ctrl-C (a clean stop: running
+    requests finish, the job workers and the stores close)."""
     import uvicorn
 
     from journeymap.app.main import create_app
@@ -24,8 +26,16 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, console: Con
             probe.bind((host, port))
         except OSError as exc:
             raise JourneymapError(f"cannot listen on {host}:{port}: {exc.strerror}; try --port") from None
-    app = create_app(root, database_url=database_url, warm=True)
-    shown = f"[{host}]" if ":" in host else host
-    console.print(f"journeymap app for {Path(root).resolve()} at [bold]http://{shown}:{port}/[/] — Ctrl-C to stop")
+    shown = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    if isinstance(root, dict):
+        from journeymap.app.hosting import create_server
+
+        app = create_server(root, warm=True)
+        for name, folder in root.items():
+            console.print(f"workspace {escape(str(folder))} at [bold]{shown}/w/{name}/[/]")
+        console.print(f"journeymap server with {len(root)} workspaces at [bold]{shown}/[/] — Ctrl-C to stop")
+    else:
+        app = create_app(root, database_url=database_url, warm=True)
+        console.print(f"journeymap app for {escape(str(Path(root).resolve()))} at [bold]{shown}/[/] — Ctrl-C to stop")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     console.print("stopped")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ from journeymap.app.library import NotFound
 from journeymap.app.security import PAGE_CSP, Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.app.tables import MapRow, ShareLinkRow, utcnow
+from journeymap.app.rendering import go, site
 from journeymap.errors import JourneymapError
 
 DEFAULT_DAYS, MAX_DAYS = 30, 365
@@ -123,7 +124,7 @@ def open_share(st: AppState, token: str) -> tuple[str | None, str]:
 
 
 def url_of(request: Request, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/share/{token}"
+    return f"{site(request)}/share/{token}"
 
 
 # -- the shared page ----------------------------------------------------------------------
@@ -185,7 +186,7 @@ def share_submit(request: Request, ref: str, label: str = Form(""), days: str = 
 @router.post("/maps/{ref}/share/{share_id}/revoke")
 def revoke_submit(request: Request, ref: str, share_id: int, who: Principal = Depends(authorize)) -> Response:
     revoke_share(state_of(request), ref, share_id, by=who.email or who.name)
-    return RedirectResponse(f"/maps/{ref}/share", status_code=303)
+    return go(request, f"/maps/{ref}/share", 303)
 
 
 # -- API ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
   if (!form) { return; }
   var status = document.getElementById("upload-status");
   var token = document.querySelector('meta[name="csrf-token"]').content;
+  var mount = document.querySelector('meta[name="jm-base"]').content;  // the workspace's mount
 
   function show(text, kind, progress) {
     status.className = "notice" + (kind ? " " + kind : "");
@@ -19,7 +20,7 @@
   }
 
   function follow(id) {
-    fetch("/api/jobs/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (job) {
+    fetch(mount + "/api/jobs/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (job) {
       if (job.status === "done") {
         var r = job.result;
         show("Loaded " + r.loaded.toLocaleString() + " rows, " + r.quarantined.toLocaleString() + " quarantined, " +
@@ -38,7 +39,7 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     show("Uploading…", "", 0);
-    fetch("/api/data/uploads", {method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": token},
+    fetch(mount + "/api/data/uploads", {method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": token},
                                 body: new FormData(form)})
       .then(function (r) { return r.json().then(function (j) { return {status: r.status, body: j}; }); })
       .then(function (r) {

@@ -8,6 +8,7 @@
   var ref = root.dataset.ref;
   var status = document.getElementById("editor-status");
   var token = document.querySelector('meta[name="csrf-token"]').content;
+  var mount = document.querySelector('meta[name="jm-base"]').content;  // the workspace's mount
 
   function say(text, kind) {
     status.textContent = text;
@@ -25,7 +26,7 @@
   // send edits; reload: re-draw the board afterwards (structure changed)
   function send(edits, field, reload) {
     say("Saving…");
-    return post("/api/maps/" + encodeURIComponent(ref) + "/edits",
+    return post(mount + "/api/maps/" + encodeURIComponent(ref) + "/edits",
                 {edits: edits, base_version: Number(root.dataset.base), message: describe(edits)})
       .then(function (r) {
         if (field) { field.removeAttribute("aria-invalid"); }
@@ -84,7 +85,7 @@
     var input = document.getElementById("rule-" + tp);
     var out = document.getElementById("reach-" + tp);
     out.textContent = "counting…";
-    post("/api/maps/" + encodeURIComponent(ref) + "/preview-match", {match_text: input.value, sample: 3})
+    post(mount + "/api/maps/" + encodeURIComponent(ref) + "/preview-match", {match_text: input.value, sample: 3})
       .then(function (r) {
         if (r.status !== 200) { out.textContent = r.body.error; out.className = "reach bad"; return; }
         var b = r.body;
