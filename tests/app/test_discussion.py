@@ -80,3 +80,23 @@ def test_a_commenter_gets_no_editor_rights_through_a_map_named_comments(team: Te
     edit = team.post("/api/maps/comments/edits", headers=_headers(team),
                      json={"base_version": base, "edits": [{"op": "set_field", "field": "title", "value": "x"}]})
     assert edit.status_code == 403
+
+
+def test_the_mention_autocomplete_offers_members_by_handle_and_name(team: TestClient) -> None:  # noqa: F811
+    accounts = team.app.state.jm.accounts
+    accounts.add("eve.moss@example.com", "viewer", name="Eve Moss", password=PASSWORD)
+    accounts.add("sam@north.example", "viewer", name="Sam North")
+    accounts.add("sam@south.example", "viewer", name="Sam South")
+    assert team.get("/api/mentionable?q=e").status_code == 401  # members only
+    sign_in(team, VIEWER)  # a viewer reads the discussion, so sees who is in it
+    found = lambda q: [(m["name"], m["handle"]) for m in team.get("/api/mentionable", params={"q": q}).json()]  # noqa: E731
+    assert found("xq") == []
+    assert found("e")[0] == ("eddie", "eddie") and ("Eve Moss", "eve.moss") in found("e")
+    assert found("@EVE") == [("Eve Moss", "eve.moss")]  # the @ and the case do not matter
+    assert found("moss") == [("Eve Moss", "eve.moss")]  # a word of the name
+    # two members share "sam": each is offered with the whole email, which names them alone
+    assert found("sam") == [("Sam North", "sam@north.example"), ("Sam South", "sam@south.example")]
+    assert len(team.get("/api/mentionable").json()) == 6  # every member, at most 8
+    # the handle offered is one the comment parser resolves to that member
+    for m in team.get("/api/mentionable").json():
+        assert [x.email for x in team.app.state.jm.comments.mentioned(f"hi @{m['handle']}")] == [m["email"]]

@@ -110,6 +110,31 @@ class Comments:
                 out.setdefault(h.lower(), m)
         return out
 
+    def mentionable(self, prefix: str, limit: int = 8) -> list[dict[str, str]]:
+        """The members an ``@prefix`` may mean, for autocomplete: each with the shortest
+        handle that names them alone (the part of the email before the @, else the whole
+        email), those whose handle or name starts with ``prefix`` first, then those
+        whose name has a word starting so."""
+        members = self.accounts.members()
+        owners: dict[str, set[int]] = {}
+        for m in members:
+            for h in (m.email, m.email.split("@")[0], re.sub(r"\s+", "", m.name)):
+                owners.setdefault(h.lower(), set()).add(m.user_id)
+        q = prefix.strip().lower().lstrip("@")
+        ranked = []
+        for m in members:
+            local = m.email.split("@")[0]
+            handle = local if owners[local.lower()] == {m.user_id} else m.email
+            words = [m.email.lower(), local.lower(), re.sub(r"\s+", "", m.name).lower()]
+            if any(w.startswith(q) for w in words):
+                rank = 0
+            elif any(w.startswith(q) for w in m.name.lower().split()):
+                rank = 1
+            else:
+                continue
+            ranked.append((rank, m.name.lower(), {"handle": handle, "name": m.name, "email": m.email}))
+        return [r[2] for r in sorted(ranked, key=lambda r: (r[0], r[1]))[:limit]]
+
     def mentioned(self, body: str) -> list[Member]:
         known = self.handles()
         found: dict[int, Member] = {}

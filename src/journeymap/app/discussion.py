@@ -8,11 +8,11 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from journeymap.app.comments import CommentError, targets
-from journeymap.app.rendering import map_context, render, when
+from journeymap.app.rendering import go, map_context, render, when
 from journeymap.app.reviews import feed
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
@@ -52,7 +52,7 @@ def new_thread(request: Request, ref: str, target: str = Form("map"), body: str 
         st.comments.add(map_pk, target, body, author=who.name, author_email=_email(who), known_targets=labels)
     except CommentError as exc:
         return _again(request, ref, str(exc))
-    return RedirectResponse(f"/maps/{ref}/discussion", status_code=303)
+    return go(request, f"/maps/{ref}/discussion", 303)
 
 
 @router.post("/maps/{ref}/discussion/{thread_id}/reply")
@@ -64,7 +64,7 @@ def reply(request: Request, ref: str, thread_id: int, body: str = Form(""),
         st.comments.add(map_pk, "", body, author=who.name, author_email=_email(who), thread_id=thread_id)
     except CommentError as exc:
         return _again(request, ref, str(exc))
-    return RedirectResponse(f"/maps/{ref}/discussion#thread-{thread_id}", status_code=303)
+    return go(request, f"/maps/{ref}/discussion#thread-{thread_id}", 303)
 
 
 @router.post("/maps/{ref}/discussion/{thread_id}/{what}")
@@ -77,7 +77,7 @@ def resolve(request: Request, ref: str, thread_id: int, what: str, who: Principa
         st.comments.resolve(thread_id, by=who.name, reopen=what == "reopen")
     except CommentError as exc:
         return _again(request, ref, str(exc))
-    return RedirectResponse(f"/maps/{ref}/discussion#thread-{thread_id}", status_code=303)
+    return go(request, f"/maps/{ref}/discussion#thread-{thread_id}", 303)
 
 
 def _again(request: Request, ref: str, error: str) -> HTMLResponse:
@@ -156,6 +156,13 @@ def my_mentions(request: Request, who: Principal = Depends(authorize), mark_read
     uid = _member_id(st, who)
     found = st.comments.mentions_of(uid, mark_read=mark_read) if uid is not None else []
     return [{**f, "created_at": when(f["created_at"])} for f in found]
+
+
+@api.get("/mentionable")
+def mentionable(request: Request, q: str = "") -> list[dict[str, str]]:
+    """Members an ``@q`` in a comment may mention (autocomplete), best first: handle,
+    name, email."""
+    return state_of(request).comments.mentionable(q[:100])
 
 
 @api.get("/activity")
