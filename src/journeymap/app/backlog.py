@@ -81,12 +81,12 @@ def to_csv(rows: list[dict[str, Any]], tool: str) -> str:
     for r in rows:
         prio = PRIORITIES.get(tool)
         priority = prio[min(r["rank"], len(prio) - 1)] if prio else ""
-        title, body = _safe(r["title"]), _safe(r["description"])
+        title, body, owner = _safe(r["title"]), _safe(r["description"]), _safe(r.get("owner") or "")
         if tool == "jira":
-            writer.writerow([title, body, priority, " ".join(r["labels"]), "Task", r.get("owner") or ""])
+            writer.writerow([title, body, priority, " ".join(r["labels"]), "Task", owner])
         elif tool == "linear":
             writer.writerow([title, body, priority, ",".join(r["labels"]), LINEAR_STATUS.get(r.get("status"), "Backlog"),
-                             r.get("owner") or ""])
+                             owner])
         else:
             writer.writerow([title, body, ",".join(r["labels"])])
     return buf.getvalue()

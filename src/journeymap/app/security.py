@@ -147,6 +147,10 @@ COMMENT_PATHS = re.compile(r"^(/api/maps/[^/]+/comments|/api/comments/\d+/resolv
                            r"|/maps/[^/]+/discussion(/\d+/(reply|resolve|reopen))?)$")
 
 
+#: state changes any member makes to their own account, whatever their role
+SELF_PATHS = ("/account/password",)
+
+
 def _bearer(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     return auth[7:].strip() if auth[:7].lower() == "bearer " else None
@@ -159,6 +163,8 @@ def _action(request: Request) -> str:
     if any(path == p or path.startswith(p + "/") for p in ADMIN_PATHS):
         return "admin"
     if request.method in SAFE_METHODS:
+        return "view"
+    if path in SELF_PATHS:
         return "view"
     if COMMENT_PATHS.match(path):
         return "comment"
