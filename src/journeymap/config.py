@@ -49,6 +49,7 @@ class Config:
     spark_data: str | None = None  # [engine] spark_data: the Parquet layout as the cluster sees it
     spark_conf: dict[str, str] = field(default_factory=dict)  # [engine.spark_conf]
     app_database_url: str | None = None  # [app] database_url: the app's metadata (default: SQLite in .journeymap/)
+    smtp: dict[str, Any] = field(default_factory=dict)  # [app.smtp]: mail for invitations, resets, mentions
 
     def source(self, kind: str) -> SourceConfig:
         return self.sources.get(kind, SourceConfig())
@@ -66,8 +67,9 @@ class Config:
         sources = {k: _source_to_toml(s) for k, s in self.sources.items()}
         if sources:
             doc["sources"] = sources
-        if self.app_database_url:
-            doc["app"] = {"database_url": self.app_database_url}
+        if self.app_database_url or self.smtp:
+            doc["app"] = {**({"database_url": self.app_database_url} if self.app_database_url else {}),
+                          **({"smtp": dict(self.smtp)} if self.smtp else {})}
         header = (
             "# journeymap workspace settings.\n"
             "# [engine] url: 'duckdb:FILE' (relative to this folder) is the embedded default;\n"
@@ -138,9 +140,14 @@ def load_config(path: Path) -> Config:
     if not isinstance(spark_conf, dict):
         raise ConfigError(f"{path}: engine.spark_conf: expected a table of \"key\" = \"value\"")
     app = raw.get("app", {})
-    if not isinstance(app, dict) or set(app) - {"database_url"}:
+    if not isinstance(app, dict) or set(app) - {"database_url", "smtp"}:
         raise ConfigError(f"{path}: app: expected a table with database_url = \"sqlite:///...\" "
-                          "or \"postgresql+psycopg://...\"")
+                          "or \"postgresql+psycopg://...\", and [app.smtp]")
+    smtp = app.get("smtp", {})
+    if smtp:
+        from journeymap.app.mail import smtp_settings
+
+        smtp_settings(smtp, f"{path}: app.smtp")  # checked here: a wrong setting fails at load
     database_url = app.get("database_url")
     if not isinstance(database_url, (str, type(None))):
         raise ConfigError(f"{path}: app.database_url must be text")
@@ -155,7 +162,7 @@ def load_config(path: Path) -> Config:
     return Config(name=str(name), engine_url=str(url), sources=sources, memory_limit=memory,
                   spark_url=spark_url, spark_data=spark_data,
                   spark_conf={str(k): str(v) for k, v in spark_conf.items()},
-                  app_database_url=database_url)
+                  app_database_url=database_url, smtp=dict(smtp))
 
 
 def save_config(config: Config, path: Path) -> None:

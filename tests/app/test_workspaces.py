@@ -207,3 +207,25 @@ def test_workspace_names_come_from_folders_or_are_given(tmp_path: Path) -> None:
         parse_workspaces([str(tmp_path / "a"), f"b={tmp_path / 'a'}"])
     with pytest.raises(JourneymapError, match="lower case letters"):
         parse_workspaces([f"Big_Name={tmp_path / 'a'}"])
+
+
+def test_an_owner_cannot_take_over_an_account_shared_with_another_workspace(server: TestClient) -> None:
+    """With one database, a person's password opens every workspace they belong to: so an
+    owner of sales gets no set-password link for someone who has an account elsewhere —
+    neither by inviting them nor by a reset — and they sign in with their own password."""
+    sign_in(server, "sales", ANN)
+    h = {"X-CSRF-Token": server.get("/w/sales/api/session").json()["csrf_token"]}
+    invited = server.post("/w/sales/api/members", headers=h, json={"email": BEA, "role": "viewer"})
+    assert invited.status_code == 201 and invited.json()["link"] is None  # Bea is support's owner
+    page = server.post("/w/sales/members/invite", headers=h, data={"email": BEA, "role": "viewer"})
+    assert "have an account on this server already" in page.text and "/set-password/" not in page.text
+    refused = server.post("/w/sales/members/reset", headers=h, data={"email": CAL})  # Cal is in both
+    assert refused.status_code == 400 and "resets their password (journeymap users reset)" in refused.text
+    assert "/set-password/" not in refused.text
+    # a newcomer still gets a link; Bea signs in to sales with the password she has
+    fresh = server.post("/w/sales/api/members", headers=h, json={"email": "dan@example.com", "role": "viewer"})
+    assert fresh.json()["link"].startswith(f"{URL}/w/sales/set-password/")
+    server.post("/w/sales/logout", headers=h)
+    server.cookies.clear()
+    sign_in(server, "sales", BEA)
+    assert server.get("/w/sales/api/session").json()["role"] == "viewer"

@@ -148,7 +148,10 @@ class Accounts:
     def add(self, email: str, role: str = "editor", *, name: str | None = None,
             password: str | None = None) -> tuple[Member, str | None]:
         """Make ``email`` a member with ``role``; returns the member and a one-time link
-        token to choose a password (None when ``password`` is given)."""
+        token to choose a password — None when ``password`` is given, and None for
+        someone who already has an account in another workspace of a shared database
+        (they sign in with it: a link here would let this workspace's owner set the
+        password of an account that is not only theirs)."""
         email = _email(email)
         if role not in ROLES:
             raise AccountError(f"role '{role}': one of {', '.join(ROLES)}")
@@ -170,8 +173,19 @@ class Accounts:
                 s.add(Membership(workspace_id=self.workspace_id, user_id=user.id, role=role))
             else:
                 membership.role = role
-            token = None if password is not None else self._token(s, user.id, "invite")
+            elsewhere = self._elsewhere(s, user.id)
+            token = None if password is not None or elsewhere else self._token(s, user.id, "invite")
             return self._member(user, role), token
+
+    def _elsewhere(self, s: Session, user_id: int) -> bool:
+        """Whether the user belongs to another workspace of this database too."""
+        return s.scalar(select(Membership.id).where(Membership.user_id == user_id,
+                                                    Membership.workspace_id != self.workspace_id).limit(1)) is not None
+
+    def elsewhere(self, email: str) -> bool:
+        with self.sessions() as s:
+            user = s.scalar(select(UserRow).where(UserRow.email == _email(email)))
+            return user is not None and self._elsewhere(s, user.id)
 
     def remove(self, email: str) -> None:
         m = self.member(email)
@@ -184,10 +198,15 @@ class Accounts:
             s.execute(delete(SessionRow).where(SessionRow.user_id == m.user_id,
                                                SessionRow.workspace_id == self.workspace_id))
 
-    def reset_link(self, email: str) -> str:
-        """A one-time token to choose a new password (``journeymap users reset``)."""
+    def reset_link(self, email: str, *, operator: bool = False) -> str:
+        """A one-time token to choose a new password.  An owner in the browser may make it
+        only for someone who belongs to no other workspace of the database (the password
+        opens those too); the server's operator (``journeymap users reset``) always may."""
         m = self.member(email)
         with self.sessions.begin() as s:
+            if not operator and self._elsewhere(s, m.user_id):
+                raise AccountError(f"{m.email} is also a member of another workspace on this server, so only "
+                                   "the server's operator resets their password (journeymap users reset)")
             return self._token(s, m.user_id, "reset")
 
     def _token(self, s: Session, user_id: int, purpose: str) -> str:

@@ -17,8 +17,9 @@ from journeymap.app.library import MapSummary, problems_of
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
 from journeymap.app.tables import JobRow, MapVersion
+from journeymap.app.responses import API_ERRORS, MAX_ID, Id
 
-router = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["api"])
+router = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["api"], responses=API_ERRORS)
 
 
 # -- shapes ---------------------------------------------------------------------
@@ -47,7 +48,7 @@ def job_json(job: JobRow) -> dict[str, Any]:
 
 class SaveMap(BaseModel):
     text: str = Field(description="the map document as YAML, written to the file as given")
-    base_version: int | None = Field(description="the version this edit started from")
+    base_version: int | None = Field(description="the version this edit started from", ge=1, le=MAX_ID)
     message: str = Field(default="", max_length=1000, description="what changed and why")
 
 
@@ -81,8 +82,8 @@ class Discover(BaseModel):
 
 
 class Restore(BaseModel):
-    version: int
-    base_version: int | None
+    version: int = Field(ge=1, le=MAX_ID)
+    base_version: int | None = Field(ge=1, le=MAX_ID)
 
 
 class Edits(BaseModel):
@@ -290,12 +291,13 @@ def versions(request: Request, ref: str) -> list[dict[str, Any]]:
 
 
 @router.get("/maps/{ref}/versions/{number}")
-def version(request: Request, ref: str, number: int) -> dict[str, Any]:
+def version(request: Request, ref: str, number: Id) -> dict[str, Any]:
     return version_json(state_of(request).library.version(ref, number), text=True)
 
 
 @router.get("/maps/{ref}/diff")
-def diff(request: Request, ref: str, from_: int = Query(alias="from"), to: int = Query()) -> dict[str, Any]:
+def diff(request: Request, ref: str, from_: int = Query(alias="from", ge=1, le=MAX_ID),
+         to: int = Query(ge=1, le=MAX_ID)) -> dict[str, Any]:
     """What changed from one version to another, in the map's words."""
     changes = state_of(request).library.diff(ref, from_, to)
     return {"from": from_, "to": to, "changes": [c.as_dict() for c in changes]}
@@ -370,7 +372,8 @@ def quarantine(request: Request, kind: str | None = None, reason: str | None = N
     return state_of(request).ws.quarantine(kind=kind, reason=reason, text=q, limit=limit, offset=offset)
 
 
-@router.get("/data/quarantine.csv")
+@router.get("/data/quarantine.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "the quarantined rows as CSV"}})
 def quarantine_csv(request: Request, kind: str | None = None, reason: str | None = None,
                    q: str | None = None) -> Response:
     """The filtered quarantine as CSV (a cell starting with = + - @ is prefixed with ' so a

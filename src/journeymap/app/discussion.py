@@ -7,18 +7,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from journeymap.app.comments import CommentError, targets
-from journeymap.app.rendering import go, map_context, render, when
+from journeymap.app.rendering import go, map_context, render, site, when
 from journeymap.app.reviews import feed
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
+from journeymap.app.responses import API_ERRORS, MAX_ID, Id
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["discussion"])
+api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["discussion"], responses=API_ERRORS)
 
 
 def _labels(st: AppState, ref: str) -> tuple[int, dict[str, str]]:
@@ -31,6 +32,21 @@ def _labels(st: AppState, ref: str) -> tuple[int, dict[str, str]]:
 
 def _email(who: Principal) -> str | None:
     return who.email
+
+
+def _tell_mentioned(request: Request, ref: str, made: Any, thread: int, who: Principal) -> None:
+    """Mail each member the comment mentions (not its author), when the workspace has
+    an SMTP server: who, where, the words and a link to the thread."""
+    st = state_of(request)
+    if st.mailer is None or not st.mailer.enabled or not made.mentions:
+        return
+    from journeymap.app.mail import mention
+
+    title = st.library.get(ref).row.title or ref
+    link = f"{site(request)}/maps/{ref}/discussion#thread-{thread}"
+    for email in made.mentions:
+        if email != who.email:
+            st.mailer.send_later(email, *mention(st.ws.config.name, who.name, title, made.body, link))
 
 
 @router.get("/maps/{ref}/discussion", response_class=HTMLResponse)
@@ -49,26 +65,28 @@ def new_thread(request: Request, ref: str, target: str = Form("map"), body: str 
     st = state_of(request)
     map_pk, labels = _labels(st, ref)
     try:
-        st.comments.add(map_pk, target, body, author=who.name, author_email=_email(who), known_targets=labels)
+        made = st.comments.add(map_pk, target, body, author=who.name, author_email=_email(who), known_targets=labels)
     except CommentError as exc:
         return _again(request, ref, str(exc))
+    _tell_mentioned(request, ref, made, made.id, who)
     return go(request, f"/maps/{ref}/discussion", 303)
 
 
 @router.post("/maps/{ref}/discussion/{thread_id}/reply")
-def reply(request: Request, ref: str, thread_id: int, body: str = Form(""),
+def reply(request: Request, ref: str, thread_id: Id, body: str = Form(""),
           who: Principal = Depends(authorize)) -> Response:
     st = state_of(request)
     map_pk, _ = _labels(st, ref)
     try:
-        st.comments.add(map_pk, "", body, author=who.name, author_email=_email(who), thread_id=thread_id)
+        made = st.comments.add(map_pk, "", body, author=who.name, author_email=_email(who), thread_id=thread_id)
     except CommentError as exc:
         return _again(request, ref, str(exc))
+    _tell_mentioned(request, ref, made, thread_id, who)
     return go(request, f"/maps/{ref}/discussion#thread-{thread_id}", 303)
 
 
 @router.post("/maps/{ref}/discussion/{thread_id}/{what}")
-def resolve(request: Request, ref: str, thread_id: int, what: str, who: Principal = Depends(authorize)) -> Response:
+def resolve(request: Request, ref: str, thread_id: Id, what: str, who: Principal = Depends(authorize)) -> Response:
     st = state_of(request)
     map_pk, _ = _labels(st, ref)
     try:
@@ -111,7 +129,7 @@ class NewComment(BaseModel):
     body: str = Field(description="the text; @handle mentions a member (email, its local part, or name)")
     target: str = Field(default="map", description="map, stage:ID, touchpoint:ID, cell:STAGE/LANE/N, pain:N, "
                         "opportunity:N (GET .../comments lists them)")
-    thread_id: int | None = Field(default=None, description="reply to this thread")
+    thread_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="reply to this thread")
 
 
 class Resolve(BaseModel):
@@ -141,11 +159,12 @@ def add_comment(request: Request, ref: str, body: NewComment, who: Principal = D
     map_pk, labels = _labels(st, ref)
     c = st.comments.add(map_pk, body.target, body.body, author=who.name, author_email=_email(who),
                         thread_id=body.thread_id, known_targets=labels)
+    _tell_mentioned(request, ref, c, body.thread_id or c.id, who)
     return {"id": c.id, "author": c.author, "body": c.body, "mentions": c.mentions}
 
 
 @api.post("/comments/{thread_id}/resolve")
-def resolve_thread(request: Request, thread_id: int, body: Resolve, who: Principal = Depends(authorize)) -> dict:
+def resolve_thread(request: Request, thread_id: Id, body: Resolve, who: Principal = Depends(authorize)) -> dict:
     state_of(request).comments.resolve(thread_id, by=who.name, reopen=not body.resolved)
     return {"thread": thread_id, "resolved": body.resolved}
 
@@ -166,7 +185,8 @@ def mentionable(request: Request, q: str = "") -> list[dict[str, str]]:
 
 
 @api.get("/activity")
-def activity(request: Request, map: str | None = None, limit: int = 50) -> list[dict[str, Any]]:  # noqa: A002
+def activity(request: Request, map: str | None = None,
+             limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:  # noqa: A002
     """What happened in the workspace (or one map), newest first."""
     st = state_of(request)
     return [{**asdict(a), "at": when(a.at)} for a in feed(st, map or None, limit=min(limit, 500))]

@@ -188,6 +188,8 @@ class MapLibrary:
                                   .order_by(MapVersion.number.desc())))
 
     def version(self, ref: str, number: int) -> MapVersion:
+        if not 1 <= number <= 2**31 - 1:  # beyond the database's integer: no such version
+            raise NotFound(f"{ref}: no version {number}")
         with self.sessions() as s:
             row = self._row(s, ref)
             v = s.scalar(select(MapVersion).where(MapVersion.map_pk == row.id, MapVersion.number == number))

@@ -68,7 +68,10 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     comments = Comments(sessions, library.workspace_id, accounts)
     webhooks = Webhooks(sessions, library.workspace_id)
     comments.notify = webhooks.send
-    state = AppState(ws, library, jobs, secret, accounts, comments, templates_env(), webhooks=webhooks)
+    from journeymap.app.mail import Mailer
+
+    state = AppState(ws, library, jobs, secret, accounts, comments, templates_env(), webhooks=webhooks,
+                     mailer=Mailer.of(ws.config.smtp))
     webhooks.start()
 
     def close() -> None:  # the worker threads, the store, the database's connections

@@ -19,13 +19,25 @@ from journeymap.app.accounts import ROLES, AccountError
 from journeymap.app.rendering import render, site, when
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
+from journeymap.app.responses import API_ERRORS
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["members"])
+api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["members"], responses=API_ERRORS)
 
 
 def _link(request: Request, token: str) -> str:
     return f"{site(request)}/set-password/{token}"
+
+
+def _mail_link(request: Request, email: str, link: str, role: str, *, reset: bool = False) -> str:
+    """Mail the link when the workspace has an SMTP server; the words the page adds."""
+    st = state_of(request)
+    if st.mailer is None or not st.mailer.enabled:
+        return ""
+    from journeymap.app.mail import invitation
+
+    st.mailer.send_later(email, *invitation(st.ws.config.name, link, role, reset=reset))
+    return f" The link is also mailed to {email}."
 
 
 def _page(request: Request, status: int = 200, **shown: Any) -> HTMLResponse:
@@ -54,8 +66,13 @@ def invite(request: Request, email: str = Form(""), role: str = Form("editor"), 
         member, token = st.accounts.add(email, role, name=name.strip() or None)
     except AccountError as exc:
         return _page(request, 400, error=str(exc))
-    return _page(request, link=_link(request, token or ""), link_for=member.email,
-                 notice=f"{member.email} is now {member.role}." + (
+    if token is None:
+        return _page(request, notice=f"{member.email} is now {member.role}; they have an account on this "
+                                     "server already and sign in with it.")
+    link = _link(request, token)
+    mailed = _mail_link(request, member.email, link, member.role)
+    return _page(request, link=link, link_for=member.email,
+                 notice=f"{member.email} is now {member.role}.{mailed}" + (
                      " Sign-in is now on: open the link to choose the owner's password." if first else ""))
 
 
@@ -88,7 +105,9 @@ def reset(request: Request, email: str = Form("")) -> Response:
         token = state_of(request).accounts.reset_link(email)
     except AccountError as exc:
         return _page(request, 400, error=str(exc))
-    return _page(request, link=_link(request, token), link_for=email, notice=f"A reset link for {email}.")
+    link = _link(request, token)
+    mailed = _mail_link(request, email.strip().lower(), link, "", reset=True)
+    return _page(request, link=link, link_for=email, notice=f"A reset link for {email}.{mailed}")
 
 
 @router.post("/members/tokens")
@@ -135,7 +154,9 @@ def list_members(request: Request) -> list[dict[str, Any]]:
 def add_member(request: Request, body: Invite) -> dict[str, Any]:
     """Add a member (or change their role): the one-time link to choose their password."""
     member, token = state_of(request).accounts.add(body.email, body.role, name=body.name)
-    return {**_member_json(member), "link": _link(request, token or "")}
+    link = _link(request, token) if token else None  # None: an account elsewhere on the server
+    mailed = bool(_mail_link(request, member.email, link, member.role)) if link else False
+    return {**_member_json(member), "link": link, "mailed": mailed}
 
 
 @api.delete("/members/{email}", status_code=204)

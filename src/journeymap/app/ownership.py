@@ -27,12 +27,13 @@ from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.app.tables import WorkItemRow
 from journeymap.app.rendering import go
+from journeymap.app.responses import API_ERRORS
 from journeymap.errors import JourneymapError
 from journeymap.render.analytics import label
 
 STATUSES = ("open", "planned", "in progress", "done", "dropped")
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["ownership"])
+api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["ownership"], responses=API_ERRORS)
 
 
 @dataclass

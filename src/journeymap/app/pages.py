@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from journeymap.app.jobs import Cached
 from journeymap.app.library import Conflict
 from journeymap.app.rendering import base_of, error_page, go, job_view, map_context, render, when
+from journeymap.app.responses import MAX_ID
 from journeymap.app.reviews import review_of
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
@@ -271,8 +272,8 @@ def diff_page(request: Request, ref: str) -> HTMLResponse:
 
 
 @router.post("/maps/{ref}/restore")
-def restore_submit(request: Request, ref: str, version: int = Form(), base_version: int = Form(),
-                   who: Principal = Depends(authorize)) -> Response:
+def restore_submit(request: Request, ref: str, version: int = Form(ge=1, le=MAX_ID),
+                   base_version: int = Form(ge=1, le=MAX_ID), who: Principal = Depends(authorize)) -> Response:
     st = state_of(request)
     try:
         st.library.restore(ref, version, base=base_version, author=who.name)
@@ -350,7 +351,7 @@ def source_page(request: Request, ref: str) -> HTMLResponse:
 
 
 @router.post("/maps/{ref}/source")
-def source_submit(request: Request, ref: str, text: str = Form(), base_version: int = Form(),
+def source_submit(request: Request, ref: str, text: str = Form(), base_version: int = Form(ge=1, le=MAX_ID),
                   message: str = Form(""), who: Principal = Depends(authorize)) -> Response:
     st = state_of(request)
     text = text.replace("\r\n", "\n")  # browsers send form text with CRLF

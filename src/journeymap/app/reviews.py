@@ -23,12 +23,13 @@ from journeymap.app.security import Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.app.tables import MapReviewRow, MapVersion, utcnow
 from journeymap.app.rendering import go
+from journeymap.app.responses import API_ERRORS
 from journeymap.errors import JourneymapError
 from journeymap.reports import review_drift, stage_snapshot
 
 DEFAULT_INTERVAL = 90
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["reviews"])
+api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["reviews"], responses=API_ERRORS)
 
 
 @dataclass

@@ -29,11 +29,12 @@ from journeymap.app.security import PAGE_CSP, Principal, authorize
 from journeymap.app.state import AppState, state_of
 from journeymap.app.tables import MapRow, ShareLinkRow, utcnow
 from journeymap.app.rendering import go, site
+from journeymap.app.responses import API_ERRORS, Id
 from journeymap.errors import JourneymapError
 
 DEFAULT_DAYS, MAX_DAYS = 30, 365
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["share links"])
+api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["share links"], responses=API_ERRORS)
 public = APIRouter(include_in_schema=False)  # the one route without an account
 
 
@@ -184,7 +185,7 @@ def share_submit(request: Request, ref: str, label: str = Form(""), days: str = 
 
 
 @router.post("/maps/{ref}/share/{share_id}/revoke")
-def revoke_submit(request: Request, ref: str, share_id: int, who: Principal = Depends(authorize)) -> Response:
+def revoke_submit(request: Request, ref: str, share_id: Id, who: Principal = Depends(authorize)) -> Response:
     revoke_share(state_of(request), ref, share_id, by=who.email or who.name)
     return go(request, f"/maps/{ref}/share", 303)
 
@@ -207,5 +208,5 @@ def post_share(request: Request, ref: str, body: NewShare, who: Principal = Depe
 
 
 @api.delete("/maps/{ref}/shares/{share_id}")
-def delete_share(request: Request, ref: str, share_id: int, who: Principal = Depends(authorize)) -> dict[str, Any]:
+def delete_share(request: Request, ref: str, share_id: Id, who: Principal = Depends(authorize)) -> dict[str, Any]:
     return revoke_share(state_of(request), ref, share_id, by=who.email or who.name).as_json()

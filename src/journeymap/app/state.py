@@ -53,6 +53,7 @@ class AppState:
     templates: jinja2.Environment
     page_cache: PageCache = field(default_factory=PageCache)
     webhooks: Any = None  # journeymap.app.webhooks.Webhooks
+    mailer: Any = None  # journeymap.app.mail.Mailer (disabled without [app.smtp])
 
 
 def state_of(request: Request) -> AppState:

@@ -42,13 +42,14 @@ from journeymap.app.library import NotFound
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of
 from journeymap.app.tables import WebhookDeliveryRow, WebhookRow, utcnow
+from journeymap.app.responses import API_ERRORS, Id
 from journeymap.errors import JourneymapError
 
 EVENTS = ("item.changed", "comment.created", "map.reviewed")
 #: seconds before each retry; after the last, the delivery has failed
 DELAYS = (10, 60, 300, 1800, 7200, 21600)
 TIMEOUT = 10
-api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["webhooks"])
+api = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["webhooks"], responses=API_ERRORS)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -223,11 +224,11 @@ def post_webhook(request: Request, body: NewWebhook, who: Principal = Depends(au
 
 
 @api.delete("/webhooks/{hook_id}")
-def delete_webhook(request: Request, hook_id: int) -> dict[str, Any]:
+def delete_webhook(request: Request, hook_id: Id) -> dict[str, Any]:
     state_of(request).webhooks.delete(hook_id)
     return {"deleted": hook_id}
 
 
 @api.get("/webhooks/{hook_id}/deliveries")
-def webhook_deliveries(request: Request, hook_id: int) -> list[dict[str, Any]]:
+def webhook_deliveries(request: Request, hook_id: Id) -> list[dict[str, Any]]:
     return state_of(request).webhooks.deliveries(hook_id)

@@ -26,6 +26,24 @@ def _accounts(workspace: Path):  # noqa: ANN202 - journeymap.app.accounts.Accoun
     return open_accounts(str(workspace))
 
 
+def _mail(workspace: Path, email: str, link: str, role: str, *, reset: bool = False) -> None:
+    """Mail the link too when the workspace has an SMTP server ([app.smtp]); a failure is
+    printed, the link above still works."""
+    from journeymap.app.mail import Mailer, MailError, invitation
+    from journeymap.config import load_config
+    from journeymap.workspace import CONFIG_NAME
+
+    config = load_config(Path(workspace) / CONFIG_NAME)
+    mailer = Mailer.of(config.smtp)
+    if not mailer.enabled:
+        return
+    try:
+        mailer.send(email, *invitation(config.name, link, role, reset=reset))
+        out.print(f"Mailed to {email}.")
+    except MailError as exc:
+        out.print(f"Not mailed: {exc}")
+
+
 @users.command("add")
 @workspace_option
 @click.argument("email")
@@ -37,7 +55,12 @@ def add(workspace: Path, email: str, role: str, name: str | None, url: str) -> N
     """Add EMAIL as a member (or change their role) and print their invitation link."""
     member, token = _accounts(workspace).add(email, role, name=name)
     out.print(f"{member.email} is now {member.role} of the workspace.")
-    out.print(f"Send them this link to choose a password (valid 7 days, once): {url.rstrip('/')}/set-password/{token}")
+    if token is None:
+        out.print(f"{member.email} has an account on this server already: they sign in with it.")
+        return
+    link = f"{url.rstrip('/')}/set-password/{token}"
+    out.print(f"Send them this link to choose a password (valid 7 days, once): {link}")
+    _mail(workspace, member.email, link, member.role)
 
 
 @users.command("list")
@@ -66,5 +89,7 @@ def remove(workspace: Path, email: str) -> None:
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help=URL_HELP)
 def reset(workspace: Path, email: str, url: str) -> None:
     """Print a one-time link at which EMAIL chooses a new password (no mail server needed)."""
-    token = _accounts(workspace).reset_link(email)
-    out.print(f"Reset link for {email} (valid 7 days, once): {url.rstrip('/')}/set-password/{token}")
+    token = _accounts(workspace).reset_link(email, operator=True)
+    link = f"{url.rstrip('/')}/set-password/{token}"
+    out.print(f"Reset link for {email} (valid 7 days, once): {link}")
+    _mail(workspace, email.strip().lower(), link, "", reset=True)
