@@ -324,3 +324,16 @@ def test_an_upload_over_the_limit_is_refused_and_not_kept(client: TestClient, wo
     refused = client.post("/api/data/uploads", files={"file": ("big.csv", big)}, data={"kind": "events"})
     assert refused.status_code == 413 and "upload limit" in refused.json()["detail"]
     assert not list((workspace / "data" / "uploads").glob("*big.csv"))
+
+
+def test_an_upload_of_a_type_journeymap_does_not_load_is_refused_and_not_kept(client: TestClient,
+                                                                            workspace: Path) -> None:
+    for name in ("report.exe", "events.csv.zip", "noextension"):
+        refused = client.post("/api/data/uploads", files={"file": (name, b"MZ\x90\x00")}, data={"kind": "events"})
+        assert refused.status_code == 400 and refused.json()["error"].startswith(f"{name}: not a file type"), name
+    assert not (workspace / "data" / "uploads").exists() or not list((workspace / "data" / "uploads").iterdir())
+    # a format chosen by the user names the type, whatever the file is called
+    chosen = client.post("/api/data/uploads", files={"file": ("export.dat", b"customer_id,timestamp,event\n"
+                                                              b"C1,2026-01-05T10:00:00,signup\n")},
+                         data={"kind": "events", "fmt": "csv"})
+    assert chosen.status_code == 202

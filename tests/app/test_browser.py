@@ -500,6 +500,8 @@ def test_two_members_mention_share_and_see_a_stale_map(server: str, workspace: P
         expect(page.get_by_role("link", name="Mentions")).to_contain_text("1")
         page.get_by_role("link", name="Mentions").click()
         expect(page.locator("#content")).to_contain_text("check the import step?")
+        page.get_by_role("button", name="Mark all as read").click()
+        expect(page.get_by_role("link", name="Mentions")).not_to_contain_text("1")
         page.goto(f"{server}/maps/{SME}/discussion")
         page.get_by_role("button", name="resolve the thread on").first.click()
         expect(page.locator("article.thread").first).to_contain_text("resolved")

@@ -33,11 +33,15 @@ def test_threads_mentions_and_resolve(team: TestClient) -> None:  # noqa: F811
     sign_in(team, EDITOR)
     home = team.get("/").text
     assert re.search(r'aria-label="1 unread"', home)
-    mine = team.get("/api/mentions", params={"mark_read": False}).json()
+    mine = team.get("/api/mentions").json()
     assert [(m["author"], m["unread"], m["target"]) for m in mine] == [("Cora Lee", True, cell)]
-    assert "new" in team.get("/mentions").text  # opening the page marks them read
+    assert "new" in team.get("/mentions").text
+    assert team.get("/api/mentions").json()[0]["unread"] is True  # reading changes nothing (no state on GET)
+    page = team.post("/mentions/read", headers=_headers(team), data={"comment": mine[0]["comment"]})
+    assert page.status_code == 200 and "Mark all as read" not in page.text
     assert team.get("/api/mentions").json()[0]["unread"] is False
     assert 'aria-label="1 unread"' not in team.get("/").text
+    assert team.post("/api/mentions/read", headers=_headers(team), json={}).json() == {"marked": 0}
     # Eddie replies in the page and resolves the thread; a new reply reopens it
     thread = team.get(f"/api/maps/{SME}/comments").json()["threads"][0]["id"]
     csrf = _api_token(team)

@@ -84,6 +84,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/members/tokens/revoke"): A,
     # one's own account: any member, whatever the role
     ("GET", "/account"): V, ("POST", "/account/password"): V,
+    ("POST", "/mentions/read"): V, ("POST", "/api/mentions/read"): V,
     # open: signing in and out, the one-time links, share links
     ("GET", "/login"): OPEN, ("POST", "/login"): OPEN, ("POST", "/logout"): OPEN,
     ("GET", "/set-password/{token}"): OPEN, ("POST", "/set-password/{token}"): OPEN,

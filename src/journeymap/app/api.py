@@ -358,6 +358,9 @@ def job(request: Request, job_id: str) -> dict[str, Any]:
 UPLOAD_DIR = "data/uploads"
 MAX_UPLOAD = 2 * 2**30  # bytes; bigger files are loaded with `journeymap ingest` (app.state.max_upload)
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "segment", "vtt", "srt", "txt", "json")
+#: the file names an upload may have when no format is chosen (the readers' extensions)
+UPLOAD_TYPES = frozenset({".csv", ".txt", ".tsv", ".tab", ".parquet", ".pq", ".jsonl", ".ndjson", ".json",
+                          ".vtt", ".srt"})
 
 
 @router.get("/data/ingests")
@@ -420,6 +423,10 @@ async def upload(request: Request, file: UploadFile, kind: str = Form(), fmt: st
                 raise JourneymapError(f"column mapping line {n}: expected 'Their column=our_column', got {line!r}")
             mapping[theirs.strip()] = ours.strip()
     name = Path(file.filename or "upload").name or "upload"
+    suffixes = [x.lower() for x in Path(name).suffixes if x.lower() != ".gz"]
+    if not fmt and (not suffixes or suffixes[-1] not in UPLOAD_TYPES):
+        raise JourneymapError(f"{name}: not a file type journeymap loads ({', '.join(sorted(UPLOAD_TYPES))}, "
+                              "optionally .gz); or choose its format")
     folder = st.ws.root / UPLOAD_DIR
     folder.mkdir(parents=True, exist_ok=True)
     import time as _time

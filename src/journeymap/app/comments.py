@@ -238,9 +238,10 @@ class Comments:
                                 .where(UserRow.email == email, MentionRow.read_at.is_(None),
                                        CommentRow.workspace_id == self.workspace_id)) or 0)
 
-    def mentions_of(self, user_id: int, *, mark_read: bool = True) -> list[dict[str, Any]]:
-        """The comments mentioning a member, newest first (unread ones flagged), then read."""
-        with self.sessions.begin() as s:
+    def mentions_of(self, user_id: int) -> list[dict[str, Any]]:
+        """The comments mentioning a member, newest first, unread ones flagged (reading
+        them changes nothing: :meth:`mark_read` does)."""
+        with self.sessions() as s:
             rows = s.execute(select(MentionRow, CommentRow, MapRow.ref)
                              .join(CommentRow, CommentRow.id == MentionRow.comment_id)
                              .join(MapRow, MapRow.id == CommentRow.map_pk)
@@ -249,10 +250,17 @@ class Comments:
             out = [{"comment": c.id, "thread": c.thread_id or c.id, "ref": ref, "target": c.target,
                     "author": c.author, "body": c.body, "created_at": c.created_at, "unread": m.read_at is None}
                    for m, c, ref in rows]
-            if mark_read and rows:
-                s.execute(update(MentionRow).where(MentionRow.id.in_([m.id for m, _, _ in rows]),
-                                                   MentionRow.read_at.is_(None)).values(read_at=utcnow()))
         return out
+
+    def mark_read(self, user_id: int, comments: list[int] | None = None) -> int:
+        """Mark the member's mentions in ``comments`` (None: all) read; how many were unread."""
+        with self.sessions.begin() as s:
+            ids = select(CommentRow.id).where(CommentRow.workspace_id == self.workspace_id)
+            if comments is not None:
+                ids = ids.where(CommentRow.id.in_(comments))
+            done = s.execute(update(MentionRow).where(MentionRow.user_id == user_id, MentionRow.read_at.is_(None),
+                                                      MentionRow.comment_id.in_(ids)).values(read_at=utcnow()))
+            return int(done.rowcount or 0)
 
     # -- the activity feed -------------------------------------------------------------------
     def activity(self, *, map_pk: int | None = None, limit: int = 50) -> list[Activity]:

@@ -5,7 +5,7 @@ member's @mentions, and the activity feed — pages and JSON API.  Commenting is
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -118,6 +118,17 @@ def mentions_page(request: Request, who: Principal = Depends(authorize)) -> HTML
     return render(request, "mentions.html.j2", section="mentions", found=found, local=uid is None)
 
 
+@router.post("/mentions/read")
+def mentions_read(request: Request, comment: int | None = Form(None, ge=1, le=MAX_ID),
+                  who: Principal = Depends(authorize)) -> Response:
+    """Mark one mention (``comment``) or all of them read: a POST, never a page view."""
+    st = state_of(request)
+    uid = _member_id(st, who)
+    if uid is not None:
+        st.comments.mark_read(uid, [comment] if comment is not None else None)
+    return go(request, "/mentions", 303)
+
+
 @router.get("/activity", response_class=HTMLResponse)
 def activity_page(request: Request) -> HTMLResponse:
     return render(request, "activity.html.j2", section="activity",
@@ -170,11 +181,25 @@ def resolve_thread(request: Request, thread_id: Id, body: Resolve, who: Principa
 
 
 @api.get("/mentions")
-def my_mentions(request: Request, who: Principal = Depends(authorize), mark_read: bool = True) -> list[dict]:
+def my_mentions(request: Request, who: Principal = Depends(authorize)) -> list[dict]:
+    """The comments that mention you, newest first, unread ones flagged."""
     st = state_of(request)
     uid = _member_id(st, who)
-    found = st.comments.mentions_of(uid, mark_read=mark_read) if uid is not None else []
+    found = st.comments.mentions_of(uid) if uid is not None else []
     return [{**f, "created_at": when(f["created_at"])} for f in found]
+
+
+class MarkRead(BaseModel):
+    comments: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None, max_length=1000, description="the comments' ids; none: every mention")
+
+
+@api.post("/mentions/read")
+def my_mentions_read(request: Request, body: MarkRead, who: Principal = Depends(authorize)) -> dict[str, int]:
+    """Mark your mentions read (these comments, or all): how many were unread."""
+    st = state_of(request)
+    uid = _member_id(st, who)
+    return {"marked": st.comments.mark_read(uid, body.comments) if uid is not None else 0}
 
 
 @api.get("/mentionable")

@@ -148,7 +148,7 @@ COMMENT_PATHS = re.compile(r"^(/api/maps/[^/]+/comments|/api/comments/\d+/resolv
 
 
 #: state changes any member makes to their own account, whatever their role
-SELF_PATHS = ("/account/password",)
+SELF_PATHS = ("/account/password", "/mentions/read", "/api/mentions/read")
 
 
 def _bearer(request: Request) -> str | None:
