@@ -443,22 +443,22 @@ def test_two_workspaces_on_one_server_each_under_its_own_address(small_demo: Pat
     assert errors == [] and outside == []
 
 
-def test_two_members_mention_share_and_see_a_stale_map(server: str, workspace: Path) -> None:
+def test_two_members_mention_share_and_see_a_stale_map(workspace: Path, database_url: str | None) -> None:
     """Olga mentions Eddie through the autocomplete, makes a share link that opens signed
-    out, and sees the map flagged stale; Eddie sees the mention and resolves the thread."""
+    out, and sees the map flagged stale; Eddie sees the mention and resolves the thread —
+    with the app's metadata in SQLite and in PostgreSQL."""
     import datetime as dt
 
     from playwright.sync_api import expect, sync_playwright
 
-    from journeymap.app.accounts import open_accounts
-    from journeymap.app.db import default_url, open_database
     from journeymap.app.tables import MapReviewRow, MapRow, utcnow
 
-    accounts = open_accounts(str(workspace))
+    app = create_app(workspace, database_url=database_url)
+    accounts = app.state.jm.accounts
     accounts.add("olga@example.com", "owner", name="Olga Berg", password="correct horse battery")
     accounts.add("eddie@example.com", "editor", name="Eddie Moss", password="correct horse battery")
     accounts.add("edna@example.com", "viewer", name="Edna Park", password="correct horse battery")
-    with open_database(default_url(workspace)).begin() as s:  # Olga's last review was 120 days ago
+    with app.state.jm.library.sessions.begin() as s:  # Olga's last review was 120 days ago
         pk = s.query(MapRow.id).filter(MapRow.ref == SME).scalar()
         old = utcnow() - dt.timedelta(days=120)
         s.add(MapReviewRow(map_pk=pk, interval_days=90, reviewed_by="Olga Berg", reviewed_at=old, created_at=old))
@@ -470,51 +470,52 @@ def test_two_members_mention_share_and_see_a_stale_map(server: str, workspace: P
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator("header.top")).to_contain_text("Sign out")
 
-    with _page(server) as (page, errors, outside):
-        sign_in(page, "olga@example.com")
-        row = page.locator(f"tr[data-ref='{SME}']")
-        expect(row).to_contain_text("stale")
-        expect(row).to_contain_text("review due since")
-        page.goto(f"{server}/maps/{SME}/discussion")
-        box = page.get_by_label("Comment")
-        box.press_sequentially("Can @ed")
-        options = page.get_by_role("listbox", name="members to mention").get_by_role("option")
-        expect(options).to_have_count(2)  # Eddie and Edna; not Olga
-        expect(options.first).to_contain_text("Eddie Moss")
-        _shot(page, "mention")
-        box.press("ArrowDown")
-        box.press("ArrowUp")
-        box.press("Enter")
-        expect(box).to_have_value("Can @eddie ")
-        box.press_sequentially("check the import step?")
-        page.get_by_role("button", name="Start a thread").click()
-        expect(page.locator("article.thread").first).to_contain_text("mentions eddie@example.com")
+    with _serving(app) as server:
+        with _page(server) as (page, errors, outside):
+            sign_in(page, "olga@example.com")
+            row = page.locator(f"tr[data-ref='{SME}']")
+            expect(row).to_contain_text("stale")
+            expect(row).to_contain_text("review due since")
+            page.goto(f"{server}/maps/{SME}/discussion")
+            box = page.get_by_label("Comment")
+            box.press_sequentially("Can @ed")
+            options = page.get_by_role("listbox", name="members to mention").get_by_role("option")
+            expect(options).to_have_count(2)  # Eddie and Edna; not Olga
+            expect(options.first).to_contain_text("Eddie Moss")
+            _shot(page, "mention")
+            box.press("ArrowDown")
+            box.press("ArrowUp")
+            box.press("Enter")
+            expect(box).to_have_value("Can @eddie ")
+            box.press_sequentially("check the import step?")
+            page.get_by_role("button", name="Start a thread").click()
+            expect(page.locator("article.thread").first).to_contain_text("mentions eddie@example.com")
 
-        page.get_by_role("link", name="Share").click()
-        page.get_by_role("button", name="Make a share link").click()
-        link = page.get_by_label("the new share link").input_value()
-        assert link.startswith(f"{server}/share/")
-        page.get_by_role("button", name="Sign out").click()
+            page.get_by_role("link", name="Share").click()
+            page.get_by_role("button", name="Make a share link").click()
+            link = page.get_by_label("the new share link").input_value()
+            assert link.startswith(f"{server}/share/")
+            page.get_by_role("button", name="Sign out").click()
 
-        sign_in(page, "eddie@example.com")
-        expect(page.get_by_role("link", name="Mentions")).to_contain_text("1")
-        page.get_by_role("link", name="Mentions").click()
-        expect(page.locator("#content")).to_contain_text("check the import step?")
-        page.get_by_role("button", name="Mark all as read").click()
-        expect(page.get_by_role("link", name="Mentions")).not_to_contain_text("1")
-        page.goto(f"{server}/maps/{SME}/discussion")
-        page.get_by_role("button", name="resolve the thread on").first.click()
-        expect(page.locator("article.thread").first).to_contain_text("resolved")
-        expect(page.locator("article.thread").first).to_contain_text("Eddie Moss")
-        expect(page.get_by_role("link", name="Mentions")).not_to_contain_text("1")
-    assert errors == [] and outside == []
+            sign_in(page, "eddie@example.com")
+            expect(page.get_by_role("link", name="Mentions")).to_contain_text("1")
+            page.get_by_role("link", name="Mentions").click()
+            expect(page.locator("#content")).to_contain_text("check the import step?")
+            page.get_by_role("button", name="Mark all as read").click()
+            expect(page.get_by_role("link", name="Mentions")).not_to_contain_text("1")
+            page.goto(f"{server}/maps/{SME}/discussion")
+            page.get_by_role("button", name="resolve the thread on").first.click()
+            expect(page.locator("article.thread").first).to_contain_text("resolved")
+            expect(page.locator("article.thread").first).to_contain_text("Eddie Moss")
+            expect(page.get_by_role("link", name="Mentions")).not_to_contain_text("1")
+        assert errors == [] and outside == []
 
-    with sync_playwright() as p:  # the share link, in a browser that never signed in
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        shared = browser.new_page()
-        shared.goto(link)
-        expect(shared.locator("body")).to_contain_text("SME journey from sign-up to first renewal")
-        assert "/login" not in shared.url
-        shared.goto(f"{server}/maps/{SME}")
-        expect(shared).to_have_url(f"{server}/login?next=/maps/{SME}")
-        browser.close()
+        with sync_playwright() as p:  # the share link, in a browser that never signed in
+            browser = p.chromium.launch(executable_path=CHROMIUM)
+            shared = browser.new_page()
+            shared.goto(link)
+            expect(shared.locator("body")).to_contain_text("SME journey from sign-up to first renewal")
+            assert "/login" not in shared.url
+            shared.goto(f"{server}/maps/{SME}")
+            expect(shared).to_have_url(f"{server}/login?next=/maps/{SME}")
+            browser.close()
