@@ -28,57 +28,16 @@ import os
 import smtplib
 import ssl
 import threading
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-from journeymap.errors import ConfigError, JourneymapError
+from journeymap.config import SmtpSettings, smtp_settings
+from journeymap.errors import JourneymapError
 
 log = logging.getLogger("journeymap.app.mail")
-SECURITY = ("starttls", "ssl", "none")
-SETTINGS = {"host", "port", "from", "username", "password_env", "security", "timeout"}
-
-
 class MailError(JourneymapError):
     """A mail could not be sent (the server's answer in the words)."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    sender: str
-    port: int = 587
-    username: str | None = None
-    password_env: str = "JOURNEYMAP_SMTP_PASSWORD"
-    security: str = "starttls"
-    timeout: float = 15.0
-
-
-def smtp_settings(raw: dict[str, Any], where: str = "app.smtp") -> SmtpSettings:
-    """``[app.smtp]`` checked: a wrong or missing setting is named."""
-    unknown = set(raw) - SETTINGS
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting '{sorted(unknown)[0]}' (settings: {', '.join(sorted(SETTINGS))})")
-    for key in ("host", "from"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise ConfigError(f"{where}: {key} = \"...\" is needed")
-    security = raw.get("security", "starttls")
-    if security not in SECURITY:
-        raise ConfigError(f"{where}: security: one of {', '.join(SECURITY)}, not {security!r}")
-    port = raw.get("port", 465 if security == "ssl" else 587)
-    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise ConfigError(f"{where}: port: a number from 1 to 65535, not {port!r}")
-    for key in ("username", "password_env"):
-        if key in raw and not isinstance(raw[key], str):
-            raise ConfigError(f"{where}: {key} must be text")
-    timeout = raw.get("timeout", 15)
-    if not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
-        raise ConfigError(f"{where}: timeout: seconds, more than 0 and at most 300")
-    return SmtpSettings(host=raw["host"].strip(), sender=raw["from"].strip(), port=port,
-                        username=raw.get("username") or None,
-                        password_env=raw.get("password_env") or "JOURNEYMAP_SMTP_PASSWORD",
-                        security=security, timeout=float(timeout))
 
 
 def _one_line(text: str, limit: int = 200) -> str:

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from journeymap.app.library import MapSummary
+from journeymap.app.paths import base_of, route_path  # noqa: F401 - the pages' helpers, here too
 from journeymap.app.state import state_of
 from journeymap.app.tables import JobRow
 
@@ -17,17 +18,6 @@ from journeymap.app.tables import JobRow
 def when(moment: dt.datetime | None) -> str:
     """``2026-12-06 14:03 UTC`` (the database keeps UTC)."""
     return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def base_of(request: Request) -> str:
-    """The path this workspace's app is mounted at: ``""`` when the server has one
-    workspace, ``/w/NAME`` when it has several (:mod:`journeymap.app.hosting`)."""
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
-def route_path(request: Request) -> str:
-    """The request's path inside the workspace's app (``/maps/x``, whatever the mount)."""
-    return request.url.path[len(base_of(request)):] or "/"
 
 
 def site(request: Request) -> str:

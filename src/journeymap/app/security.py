@@ -157,7 +157,7 @@ def _bearer(request: Request) -> str | None:
 
 
 def _action(request: Request) -> str:
-    from journeymap.app.rendering import route_path
+    from journeymap.app.paths import route_path
 
     path = route_path(request)
     if any(path == p or path.startswith(p + "/") for p in ADMIN_PATHS):
