@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from journeymap.app.hosting import create_server
 from journeymap.app.main import create_app
 from journeymap.demo.generate import generate_demo
 from journeymap.workspace import Workspace
@@ -36,6 +37,16 @@ def workspace(small_demo: Path, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     shutil.copytree(small_demo, root)
     return root
+
+
+def server_of(small_demo: Path, tmp_path: Path, database_url: str | None, names: tuple[str, ...]):  # noqa: ANN201
+    """A server (``create_server``) with a copy of the demo workspace per name, all keeping
+    their metadata in one database: ``database_url``, else a SQLite file beside them."""
+    roots = {}
+    for name in names:
+        roots[name] = tmp_path / name
+        shutil.copytree(small_demo, roots[name])
+    return create_server(roots, database_url=database_url or f"sqlite:///{tmp_path / 'server.sqlite'}")
 
 
 PG_ENV = "JOURNEYMAP_TEST_PG_URL"

@@ -403,16 +403,12 @@ def test_a_thread_is_started_answered_and_resolved_in_the_page(server: str) -> N
 def test_two_workspaces_on_one_server_each_under_its_own_address(small_demo: Path, tmp_path: Path) -> None:
     """``journeymap serve -w sales -w support``: the index lists both; signed in to one,
     its pages, map frame and editor work under /w/sales/, and the other asks to sign in."""
-    import shutil
-
     from playwright.sync_api import expect
 
-    from journeymap.app.hosting import create_server
+    from .conftest import server_of
 
+    app = server_of(small_demo, tmp_path, None, ("sales", "support"))
     roots = {n: tmp_path / n for n in ("sales", "support")}
-    for root in roots.values():
-        shutil.copytree(small_demo, root)
-    app = create_server(roots, database_url=f"sqlite:///{tmp_path / 'server.sqlite'}")
     app.state.workspaces["sales"].state.jm.accounts.add("olga@example.com", "owner", name="Olga",
                                                        password="correct horse battery")
     app.state.workspaces["support"].state.jm.accounts.add("sam@example.com", "owner")

@@ -15,7 +15,6 @@ State-changing calls carry a valid CSRF token: what is tested is the authorizati
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,9 +22,9 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from journeymap.app.hosting import create_server
 from journeymap.app.security import csrf_token
 
+from .conftest import server_of
 from .test_accounts import PASSWORD, SME
 from .test_api import app_routes
 
@@ -101,11 +100,7 @@ ROLES = ("viewer", "commenter", "editor", "owner")
 
 @pytest.fixture
 def server(small_demo: Path, tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
-    roots = {}
-    for name in ("main", "other"):
-        roots[name] = tmp_path / name
-        shutil.copytree(small_demo, roots[name])
-    app = create_server(roots, database_url=database_url or f"sqlite:///{tmp_path / 'server.sqlite'}")
+    app = server_of(small_demo, tmp_path, database_url, ("main", "other"))
     main = app.state.workspaces["main"].state.jm.accounts
     for role in ROLES:
         main.add(f"{role}@example.com", role, password=PASSWORD)

@@ -8,7 +8,6 @@ is tested without being listed."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +15,11 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from journeymap.app.hosting import create_server, mount_name, parse_workspaces
+from journeymap.app.hosting import mount_name, parse_workspaces
 from journeymap.app.security import csrf_token
 from journeymap.errors import JourneymapError
 
+from .conftest import server_of
 from .test_accounts import PASSWORD, SME, _csrf
 from .test_api import app_routes
 
@@ -30,12 +30,7 @@ URL = "http://127.0.0.1:8000"
 
 @pytest.fixture
 def server(small_demo: Path, tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
-    roots = {}
-    for name in ("sales", "support"):
-        roots[name] = tmp_path / name
-        shutil.copytree(small_demo, roots[name])
-    shared = database_url or f"sqlite:///{tmp_path / 'server.sqlite'}"
-    app = create_server(roots, database_url=shared)
+    app = server_of(small_demo, tmp_path, database_url, ("sales", "support"))
     sales, support = (app.state.workspaces[n].state.jm.accounts for n in ("sales", "support"))
     sales.add(ANN, "owner", password=PASSWORD)
     support.add(BEA, "owner", password=PASSWORD)
