@@ -428,6 +428,7 @@ def test_two_workspaces_on_one_server_each_under_its_own_address(small_demo: Pat
         expect(frame.locator("body")).to_contain_text("Stage", timeout=60_000)
         page.get_by_role("link", name="Edit", exact=True).click()
         expect(page).to_have_url(f"{server}/w/sales/maps/{SME}/edit")
+        expect(page.locator("#editor[data-ready]")).to_be_attached()  # editor.js listening
         cell = page.locator("#content [contenteditable], #content textarea").first
         cell.fill("Signs up after a colleague's recommendation")
         cell.blur()

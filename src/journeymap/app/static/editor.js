@@ -160,4 +160,5 @@
     }
     dragged = null;
   });
+  root.dataset.ready = "true";  // listeners attached: edits from here on are saved
 })();
