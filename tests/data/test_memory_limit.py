@@ -68,3 +68,17 @@ def test_spark_settings_are_engine_settings(tmp_path: Path) -> None:
                     'spark_url = "spark://m:7077"\nspark_data = "s3a://lake/x"\n'
                     '[engine.spark_conf]\n"spark.executor.memory" = "4g"\n')
     assert load_config(toml).memory_limit == "40%"
+
+
+def test_a_memory_store_removes_its_spill_folder_when_closed() -> None:
+    """Every in-memory store made a temp folder for DuckDB to spill to and left it behind
+    (1,440 of them in /tmp after a few test runs)."""
+    from pathlib import Path
+
+    from journeymap.data.store import Store
+
+    store = Store.memory()
+    spill = Path(store.con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    assert spill.is_dir()
+    store.close()
+    assert not spill.exists()

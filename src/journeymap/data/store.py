@@ -9,6 +9,7 @@ committed transactions behind (DuckDB's write-ahead log).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -131,11 +132,13 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None, *,
                  memory_limit: str | None = None, temp_directory: str | None = None):
         self.path: Path | None = Path(path).resolve() if path is not None else None
+        self._own_spill: str | None = None  # a memory store's own temp folder, removed on close
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             spill = temp_directory or str(self.path.parent / ".journeymap-tmp")
         else:
             spill = temp_directory or tempfile.mkdtemp(prefix="journeymap-spill-")
+            self._own_spill = None if temp_directory else spill
         config = {"memory_limit": memory_limit_setting(memory_limit),
                   "temp_directory": spill}
         target = str(self.path) if self.path is not None else ":memory:"
@@ -202,6 +205,9 @@ class Store:
     def close(self) -> None:
         """Close the connection (a later use raises)."""
         self._con.close()
+        if self._own_spill:
+            shutil.rmtree(self._own_spill, ignore_errors=True)
+            self._own_spill = None
 
     def __enter__(self) -> Store:
         return self
