@@ -16,7 +16,7 @@ SRC = Path(__file__).parents[1] / "src"
 
 #: The layers, bottom first; a package may import its own layer's modules and any below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("journeymap", "errors", "progress"),
+    ("journeymap", "errors", "progress", "version"),
     ("model",),
     ("data",),
     ("config",),
@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analysis", "reports"),
     ("workspace",),
     ("app",),
-    ("commands", "cli", "cli_progress", "demo", "docs_gen"),
+    ("commands", "cli", "cli_progress", "demo", "docs_gen", "api"),
 )
 
 #: Which lower layers each package may import (beyond itself and the base layer): the
@@ -44,7 +44,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "reports": {"model", "data", "config", "engine", "metrics", "text"},
     "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports"},
 }
-FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen", "app"}
+FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen", "app", "api"}
+#: The package itself gives the Python API's names (``journeymap.open_workspace``),
+#: loading ``journeymap.api`` on first use: the one import of a front end from the base.
+PACKAGE_GIVES = {"api"}
 #: Front ends call the service (workspace, reports), the document model, rendering's pure
 #: functions and each other; from the layers the service wraps they import only the
 #: option types the service's methods take.
@@ -93,6 +96,8 @@ def _imports(path: Path, modules: dict[str, Path]) -> list[tuple[str, set[str], 
 def _allowed(src_pkg: str, target: str, names: set[str]) -> bool:
     dst_pkg = _package(target)
     if dst_pkg == src_pkg or dst_pkg in BASE or target == "journeymap":
+        return True
+    if src_pkg == "journeymap" and dst_pkg in PACKAGE_GIVES:
         return True
     if src_pkg in FRONT_ENDS:
         return dst_pkg in FRONT_END_MAY_IMPORT or (bool(names) and names <= OPTION_TYPES.get(target, set()))

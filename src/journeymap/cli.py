@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from journeymap import __version__
+from journeymap.version import __version__
 from journeymap.errors import JourneymapError
 
 #: The first words of the one line an error no user input should cause gets (a bug).

@@ -14,6 +14,7 @@ from journeymap.errors import JourneymapError
 
 if TYPE_CHECKING:
     import ibis
+    import pyarrow as pa
 
     from journeymap.metrics.clv import ClvOptions
     from journeymap.model.document import JourneyMap
@@ -72,14 +73,22 @@ def clv_report(con: ibis.BaseBackend, options: ClvOptions, *, by: str | None = N
                maps: Sequence[JourneyMap] = (), progress: Progress | None = None) -> dict[str, Any]:
     """Fitted CLV models and the CLV summary (``metrics.clv.result_json``), per value of
     the customer attribute ``by`` and per persona of ``maps`` too."""
+    return clv_tables(con, options, by=by, maps=maps, progress=progress)[0]
+
+
+def clv_tables(con: ibis.BaseBackend, options: ClvOptions, *, by: str | None = None,
+               maps: Sequence[JourneyMap] = (), progress: Progress | None = None,
+               by_option: str = "--by") -> tuple[dict[str, Any], pa.Table]:
+    """:func:`clv_report` and the per-customer table it summarises (customer_id, x, t_x,
+    T, monetary, expected_purchases, p_alive, spend, clv)."""
     from journeymap.engine.scope import customer_attributes
     from journeymap.metrics.clv import customer_clv, result_json
 
     if by and by not in (customer_attributes(con) or ()):
         known = ", ".join(customer_attributes(con) or ()) or "none"
-        raise JourneymapError(f"--by {by}: no such customer attribute (known: {known})")
+        raise JourneymapError(f"{by_option} {by}: no such customer attribute (known: {known})")
     result = customer_clv(con, options, progress=progress)
-    return result_json(con, result, segment_by=by, maps=list(maps))
+    return result_json(con, result, segment_by=by, maps=list(maps)), result.customers
 
 
 def clv_of_file(path: Path, options: ClvOptions, *, progress: Progress | None = None) -> dict[str, Any]:

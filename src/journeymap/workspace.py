@@ -30,6 +30,7 @@ from journeymap.errors import ConfigError, JourneymapError, MapIssue, WorkspaceE
 
 if TYPE_CHECKING:
     import ibis
+    import pyarrow as pa
     from playwright.sync_api import Browser
 
     from journeymap.analysis import Filters
@@ -431,10 +432,16 @@ class Workspace:
             progress: Progress | None = None) -> dict[str, Any]:
         """CLV of this workspace's transactions, per ``by`` and per persona of every map
         (:func:`journeymap.reports.clv_report`)."""
-        from journeymap.reports import clv_report
+        return self.clv_with_customers(options, by=by, progress=progress)[0]
+
+    def clv_with_customers(self, options: ClvOptions, *, by: str | None = None, progress: Progress | None = None,
+                           by_option: str = "--by") -> tuple[dict[str, Any], pa.Table]:
+        """:meth:`clv` and the per-customer table it summarises (customer_id, x, t_x, T,
+        monetary, expected_purchases, p_alive, spend, clv)."""
+        from journeymap.reports import clv_tables
 
         maps = [self.load_map(p) for p in self.map_paths()]
-        return clv_report(self.store.ibis(), options, by=by, maps=maps, progress=progress)
+        return clv_tables(self.store.ibis(), options, by=by, maps=maps, progress=progress, by_option=by_option)
 
     # -- rendering ------------------------------------------------------------
     def render(self, ref: str | os.PathLike[str], out: Path, *,

@@ -26,7 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from journeymap import __version__
+from journeymap.version import __version__
 from journeymap.errors import JourneymapError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

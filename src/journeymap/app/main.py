@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from journeymap import __version__
+from journeymap.version import __version__
 from journeymap.app.db import APP_DIR, default_url, open_database
 from journeymap.app.jobs import Jobs
 from journeymap.app.library import Conflict, MapLibrary, NotFound

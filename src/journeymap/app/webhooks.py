@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from journeymap import __version__
+from journeymap.version import __version__
 from journeymap.app.library import NotFound
 from journeymap.app.security import Principal, authorize
 from journeymap.app.state import state_of

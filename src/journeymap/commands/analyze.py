@@ -5,6 +5,7 @@ as JSON (DESIGN.md §3.3) — the dict of :func:`journeymap.analysis.full_analys
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +20,71 @@ from journeymap.errors import ConfigError
 BAR = 24
 
 
-def _date(value: str | None, option: str) -> dt.datetime | None:
-    if value is None:
-        return None
+def parse_when(value: str | dt.date | None, option: str) -> dt.datetime | None:
+    """``--since``/``--until``: a date or ISO timestamp (text, or a date/datetime)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"{option} {value}: expected a date (YYYY-MM-DD) or ISO timestamp") from None
 
 
-def _duration(value: str | None) -> dt.timedelta | None:
-    if value is None:
-        return None
+def parse_window(value: str | dt.timedelta | None, option: str = "--funnel-window") -> dt.timedelta | None:
+    """A duration as ``30m``, ``12h``, ``7d`` or ``2w`` (or a timedelta)."""
+    if value is None or isinstance(value, dt.timedelta):
+        return value
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     number, unit = value[:-1], value[-1:]
     if unit not in units or not number.isdigit():
-        raise ConfigError(f"--funnel-window {value}: expected a number and a unit (30m, 12h, 7d, 2w)")
+        raise ConfigError(f"{option} {value}: expected a number and a unit (30m, 12h, 7d, 2w)")
     return dt.timedelta(seconds=int(number) * units[unit])
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Comma-separated text or a sequence of names, stripped, empties dropped."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(s.strip() for s in items if s.strip())
+
+
+def analyze_options(*, segment: str | None = None, since: str | dt.date | None = None,
+                    until: str | dt.date | None = None, by: str | None = None,
+                    all_customers: bool = False, per_session: bool = False,
+                    funnel: str | Sequence[str] | None = None, funnel_level: str | None = None,
+                    funnel_order: str = "loose", funnel_window: str | dt.timedelta | None = None,
+                    exclude: str | Sequence[str] | None = None, paths_to: str | None = None,
+                    paths_from: str | None = None, around_steps: int = 3,
+                    sections: str | Sequence[str] | None = None, fast: bool = False,
+                    prefix: str = "--") -> dict[str, Any]:
+    """The keyword arguments of :meth:`Workspace.analyze` from the options of ``analyze``
+    (the command's and the Python API's; ``prefix`` names them in errors: ``--`` or '')."""
+    from journeymap.engine.funnels import FunnelSpec
+    from journeymap.engine.journeys import JourneyOptions
+
+    def name(option: str) -> str:
+        return prefix + (option.replace("_", "-") if prefix else option)
+
+    if funnel_order not in ("loose", "strict"):
+        raise ConfigError(f"{name('funnel_order')} {funnel_order}: expected loose or strict")
+    if funnel_level not in (None, "touchpoint", "event", "stage"):
+        raise ConfigError(f"{name('funnel_level')} {funnel_level}: expected touchpoint, event or stage")
+    if not 1 <= int(around_steps) <= 20:
+        raise ConfigError(f"{name('around_steps')} {around_steps}: expected 1 to 20")
+    spec = None
+    if _names(funnel):
+        spec = FunnelSpec(_names(funnel), level=funnel_level or "touchpoint",  # type: ignore[arg-type]
+                          order=funnel_order,  # type: ignore[arg-type]
+                          window=parse_window(funnel_window, name("funnel_window")),
+                          exclude=_names(exclude))
+    return {"segment": segment, "since": parse_when(since, name("since")),
+            "until": parse_when(until, name("until")), "persona": not all_customers, "by": by,
+            "funnel_spec": spec, "options": JourneyOptions(unit="session" if per_session else "customer"),
+            "paths_to": paths_to, "paths_from": paths_from, "around_steps": int(around_steps),
+            "sections": list(_names(sections)) or None, "fast": fast}
 
 
 @click.command()
@@ -74,27 +123,15 @@ def analyze(map_ref: str, workspace: Path, segment: str | None, since: str | Non
             sections: str | None, fast: bool, json_out: Path | None) -> None:
     """Analyse MAP on the workspace's data: stage funnel, transitions, paths, funnel,
     feedback, attribution, CLV, goal, emotion, themes, pain points and opportunities."""
-    from journeymap.engine.funnels import FunnelSpec
-    from journeymap.engine.journeys import JourneyOptions
-
-    spec = None
-    if funnel_steps:
-        spec = FunnelSpec(tuple(s.strip() for s in funnel_steps.split(",") if s.strip()),
-                          level=funnel_level or "touchpoint",  # type: ignore[arg-type]
-                          order=funnel_order,  # type: ignore[arg-type]
-                          window=_duration(funnel_window),
-                          exclude=tuple(s.strip() for s in (exclude or "").split(",") if s.strip()))
+    options = analyze_options(
+        segment=segment, since=since, until=until, by=by, all_customers=all_customers,
+        per_session=per_session, funnel=funnel_steps, funnel_level=funnel_level, funnel_order=funnel_order,
+        funnel_window=funnel_window, exclude=exclude, paths_to=paths_to, paths_from=paths_from,
+        around_steps=around_steps, sections=sections, fast=fast)
     with open_workspace(workspace) as ws:
         jmap = ws.load_map(map_ref)
         with rich_progress(err) as progress:
-            result = ws.analyze(
-                jmap, engine=engine, segment=segment,
-                since=_date(since, "--since"), until=_date(until, "--until"),
-                persona=not all_customers, by=by, funnel_spec=spec,
-                options=JourneyOptions(unit="session" if per_session else "customer"),
-                paths_to=paths_to, paths_from=paths_from, around_steps=around_steps,
-                sections=[s.strip() for s in sections.split(",") if s.strip()] if sections else None,
-                fast=fast, progress=progress)
+            result = ws.analyze(jmap, engine=engine, progress=progress, **options)
     if json_out is not None and write_json(result, json_out):
         return
     print_summary(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from journeymap import __version__
+from journeymap.version import __version__
 from journeymap.model.document import JourneyMap
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from journeymap import __version__
+from journeymap.version import __version__
 from journeymap.model.document import JourneyMap, StageKind
 from journeymap.render.chartset import Chart, map_charts
 from journeymap.render.icons import channel_color, icon, time_icon

@@ -193,7 +193,7 @@ def _quotes(row: Mapping[str, Any], themes: list[Mapping[str, Any]], tp_id: str)
     return found[:3]
 
 
-def _pain_text(p: PainPoint, names: Mapping[str, str]) -> str:
+def pain_text(p: PainPoint, names: Mapping[str, str]) -> str:
     """One line a person reads: rank, kind, where, the number against its baseline, n."""
     kind = p["kind"].replace("_", " ")
     target = p["target"].split(":", 1)[-1]
@@ -242,7 +242,7 @@ def build_view(jmap: JourneyMap, analysis: Mapping[str, Any] | None = None) -> M
         target = p["target"].split(":", 1)[-1]
         stage_id = target if target in stage_rows or target in jmap.stage_ids() else stage_of_tp.get(target)
         if stage_id:
-            pains.setdefault(stage_id, []).append(_pain_text(p, names))
+            pains.setdefault(stage_id, []).append(pain_text(p, names))
             if target in stage_of_tp:
                 flagged.setdefault(target, []).append(pains[stage_id][-1])
     shown: dict[str, int] = {}
