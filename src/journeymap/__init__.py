@@ -17,13 +17,13 @@ from journeymap.errors import JourneymapError
 from journeymap.version import __version__
 
 if TYPE_CHECKING:
-    from journeymap.api import Analysis, Chart, Clv, Map, MapPage, Workspace, open_workspace
+    from journeymap.api import Analysis, Chart, Clv, Map, MapPage, Workspace, demo, open_workspace
 
 #: the names of journeymap.api this package gives
-API = ("Analysis", "Chart", "Clv", "Map", "MapPage", "Workspace", "open_workspace")
+API = ("Analysis", "Chart", "Clv", "Map", "MapPage", "Workspace", "demo", "open_workspace")
 
 __all__ = ["Analysis", "Chart", "Clv", "JourneymapError", "Map", "MapPage", "Workspace", "__version__",
-           "open_workspace"]
+           "demo", "open_workspace"]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,11 +19,11 @@ from journeymap.progress import Progress as ProgressCallback
 
 
 @contextmanager
-def rich_progress(console: Console, *, show: bool | None = None) -> Iterator[ProgressCallback]:
+def rich_progress(console: Console) -> Iterator[ProgressCallback]:
     """Yield a callback that shows one bar per description, on ``console``.
 
-    Bars appear only on a terminal (or where ``show`` says: a notebook); in a pipe or
-    CI log Rich prints nothing, so the output stays clean.
+    Bars appear only on a terminal; in a pipe or CI log Rich prints nothing, so the
+    output stays clean.
     """
     bars = Progress(
         SpinnerColumn(),
@@ -33,7 +33,7 @@ def rich_progress(console: Console, *, show: bool | None = None) -> Iterator[Pro
         TimeElapsedColumn(),
         console=console,
         transient=False,
-        disable=not (console.is_terminal if show is None else show),
+        disable=not console.is_terminal,
     )
     tasks: dict[str, int] = {}
 

@@ -12,6 +12,6 @@
 
 from journeymap.api.analysis import Analysis
 from journeymap.api.display import Chart, MapPage
-from journeymap.api.workspace import Clv, Map, Workspace, open_workspace
+from journeymap.api.workspace import Clv, Map, Workspace, demo, open_workspace
 
-__all__ = ["Analysis", "Chart", "Clv", "Map", "MapPage", "Workspace", "open_workspace"]
+__all__ = ["Analysis", "Chart", "Clv", "Map", "MapPage", "Workspace", "demo", "open_workspace"]

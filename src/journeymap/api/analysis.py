@@ -163,14 +163,11 @@ class Analysis:
         return display.map_page(self.map, self._result)
 
     def chart(self, name: str) -> display.Chart:
-        """A chart of the map page by name: ``sankey``, ``funnel``, ``stages``, ``emotion``,
+        """A chart of the map page by name: ``sankey``, ``funnel``, ``emotion``,
         ``outcome_paths`` or ``trend``."""
-        if name == "stages":
-            found = display.stage_funnel(self.view)
-        elif name in display.CHARTS:
-            found = display.chart(self.view, name)
-        else:
-            raise JourneymapError(f"unknown chart '{name}' (known: stages, {', '.join(display.CHARTS)})")
+        if name not in display.CHARTS:
+            raise JourneymapError(f"unknown chart '{name}' (known: {', '.join(display.CHARTS)})")
+        found = display.chart(self.view, name)
         if found is None:
             raise JourneymapError(f"chart '{name}': this analysis has no data for it "
                                   f"(sections: {', '.join(self._result)})")
@@ -178,7 +175,7 @@ class Analysis:
 
     def charts(self) -> list[display.Chart]:
         """Every chart the data supports, in the page's order."""
-        out = [display.stage_funnel(self.view)] + [display.chart(self.view, n) for n in display.CHARTS]
+        out = [display.chart(self.view, n) for n in display.CHARTS]
         return [c for c in out if c is not None]
 
     def sankey(self) -> display.Chart:
@@ -206,7 +203,7 @@ class Analysis:
         return str(scope.get("segment") or self.map.title)
 
     def _repr_html_(self) -> str:
-        return display.summary_html(self.view)
+        return display.summary_html(self.view, self.sections)
 
     def __repr__(self) -> str:
         scope = self.scope

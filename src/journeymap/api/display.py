@@ -17,7 +17,6 @@ from typing import Any
 
 from journeymap.model.document import JourneyMap
 from journeymap.render import chartset
-from journeymap.render.charts import FunnelStep, funnel_chart
 from journeymap.render.view import MapView, build_view, pain_text
 
 #: the height of the map page's frame in a notebook (it scrolls inside)
@@ -101,18 +100,6 @@ def chart(view: MapView, name: str) -> Chart | None:
     return Chart.of(found) if found is not None else None
 
 
-def stage_funnel(view: MapView) -> Chart | None:
-    """Customers reaching each stage, as the funnel chart draws steps."""
-    stages = [s for s in view.analysis.get("stages") or [] if isinstance(s, Mapping)]
-    if not stages:
-        return None
-    names = {s.stage.id: s.stage.name for s in view.stages}
-    steps = [FunnelStep(names.get(str(s.get("id")), str(s.get("name") or s.get("id"))), int(s.get("customers") or 0))
-             for s in stages]
-    return Chart("stages", "Stage funnel", "Customers reaching each stage; between stages: the share that "
-                 "continues.", funnel_chart(steps, basis="customers reaching each stage"))
-
-
 def compare(left: MapView, right: MapView, labels: tuple[str, str]) -> Chart:
     """``right``'s stage reach beside ``left``'s (two segments, periods or maps)."""
     found = chartset.segments(right, left, labels=labels)
@@ -120,8 +107,8 @@ def compare(left: MapView, right: MapView, labels: tuple[str, str]) -> Chart:
     return Chart.of(found)
 
 
-def summary_html(view: MapView, *, top: int = 5) -> str:
-    """An analysis at a glance: the map and its scope, the stage funnel, the top pain points."""
+def summary_html(view: MapView, sections: Sequence[str], *, top: int = 5) -> str:
+    """An analysis at a glance: the map and its scope, the funnel, the top pain points."""
     a = view.analysis
     scope = a.get("scope") if isinstance(a.get("scope"), Mapping) else {}
     e = html.escape
@@ -136,7 +123,7 @@ def summary_html(view: MapView, *, top: int = 5) -> str:
     parts.append(f'<p style="margin:0 0 8px;color:#616e7c">{e(" · ".join(facts))}</p>')
     for notice in scope.get("notices") or []:
         parts.append(f'<p style="margin:0 0 8px;color:#b7791f">note: {e(str(notice))}</p>')
-    funnel = stage_funnel(view)
+    funnel = chart(view, "funnel")
     if funnel is not None:
         parts.append(funnel._repr_html_())
     pains = [p for p in a.get("pain_points") or [] if isinstance(p, Mapping)]
@@ -144,11 +131,43 @@ def summary_html(view: MapView, *, top: int = 5) -> str:
         names = {t.id: t.name for t in view.jmap.touchpoints} | {s.id: s.name for s in view.jmap.stages}
         items = "".join(f"<li>{e(pain_text(p, names))}</li>" for p in pains[:top])  # type: ignore[arg-type]
         parts.append(f'<h4 style="margin:12px 0 4px">Top pain points</h4><ol style="margin:0">{items}</ol>')
-    sections = ", ".join(k for k in a if k not in ("map", "scope"))
-    parts.append(f'<p style="margin:8px 0 0;color:#616e7c">Sections: {e(sections)}. Each is a DataFrame: '
+    listed = ", ".join(k for k in sections if k not in ("map", "scope"))
+    parts.append(f'<p style="margin:8px 0 0;color:#616e7c">Sections: {e(listed)}. Each is a DataFrame: '
                  f'<code>analysis.stages</code>, <code>analysis.pain_points</code>, … '
                  f'(<code>analysis.tables()</code>).</p></div>')
     return "".join(parts)
+
+
+class NotebookBar:
+    """The library's ``progress(description, done, total)`` as one bar in a notebook's
+    output, updated in place (IPython's ``display_id``) at most every
+    :data:`BAR_INTERVAL` seconds; what it showed last stays in the saved notebook."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+        self._shown = (None, 0.0)
+
+    def __call__(self, description: str, done: int, total: int | None) -> None:
+        import time
+
+        from IPython.display import HTML, display
+
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if self._shown[0] == description and not finished and now - self._shown[1] < BAR_INTERVAL:
+            return
+        self._shown = (description, now)
+        count = f"{done:,}" + (f" / {total:,}" if total else "")
+        bar = (f'<progress value="{done}" max="{total}"></progress>' if total else "<progress></progress>")
+        body = HTML(f'<div style="font:12px sans-serif;color:#616e7c">{bar} {html.escape(description)} · '
+                    f'{count}</div>')
+        if self._handle is None:
+            self._handle = display(body, display_id=True)
+        else:
+            self._handle.update(body)
+
+
+BAR_INTERVAL = 0.25
 
 
 def table_html(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -224,6 +224,7 @@ class TableSpec:
     section: str
     build: Callable[[Any], list[Record]]
     doc: str
+    stage_names: bool = False  # rows name a stage by ``id`` only: add its ``name``
 
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (
@@ -242,7 +243,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("loops", "loops", _list, "Steps customers repeat in a row, and how many get stuck there."),
     TableSpec("funnel", "funnel", _list, "The funnel: customers at each step, conversion, drop-off, time."),
     TableSpec("decay_points", "decay_points", _list, "Where customers who left each stage were last seen."),
-    TableSpec("by", "by", _by, "The stage funnel per value of the by= attribute (columns attribute, group)."),
+    TableSpec("by", "by", _by, "The stage funnel per value of the by= attribute (columns attribute, group).",
+              stage_names=True),
     TableSpec("pain_points", "pain_points", _list, "Pain points ranked, each with its evidence: metric, value, "
               "baseline, n, interval, test and adjusted p."),
     TableSpec("opportunities", "opportunities", _list, "Improvement opportunities with their estimated gain."),
@@ -287,7 +289,12 @@ def table_records(analysis: Mapping[str, Any], name: str) -> list[Record]:
         raise JourneymapError(
             f"table '{name}': section '{spec.section}' is not in this analysis "
             f"(it left it out: analyze with sections=[..., '{spec.section}'], or without fast=True)")
-    return spec.build(analysis[spec.section])
+    out = spec.build(analysis[spec.section])
+    if spec.stage_names:
+        names = {r.get("id"): r.get("name") for r in analysis.get("stages") or [] if isinstance(r, Mapping)}
+        for r in out:
+            r.setdefault("name", names.get(r.get("id"), r.get("id")))
+    return out
 
 
 def unavailable(analysis: Mapping[str, Any], name: str) -> str | None:

@@ -38,6 +38,39 @@ def open_workspace(path: str | os.PathLike[str] = ".", *, create: bool = False,
     return Workspace(service, progress=progress)
 
 
+def demo(path: str | os.PathLike[str] = "demo-workspace", *, customers: int = 2_000, seed: int = 7,
+         progress: bool = True) -> Workspace:
+    """Generate the demo company into folder ``path`` (``journeymap demo --no-serve``):
+    customers, events, survey answers, transactions and call transcripts, loaded, with
+    its three maps; the workspace, open.  The same seed gives the same data."""
+    from journeymap.demo.run import run_demo
+
+    if customers < 50:
+        raise JourneymapError(f"customers {customers}: the demo needs at least 50")
+    with progress_bars(progress) as bars:
+        result = run_demo(path, customers=customers, seed=seed, progress=bars)
+    return Workspace(Service.open(result.workspace), progress=progress)
+
+
+@contextmanager
+def progress_bars(show: bool) -> Iterator[Progress | None]:
+    """Progress bars where someone watches (``show``): one bar updated in place in a
+    notebook, Rich bars on a terminal, nothing in a pipe or log."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_jupyter:
+        yield display.NotebookBar()
+        return
+    from journeymap.cli_progress import rich_progress
+
+    with rich_progress(console) as callback:
+        yield callback
+
+
 class Workspace:
     """A journeymap workspace: its maps, its data and what is computed from them.
 
@@ -68,18 +101,8 @@ class Workspace:
     def __repr__(self) -> str:
         return f"Workspace({self.name!r} at {str(self.root)!r})"
 
-    @contextmanager
-    def _bars(self) -> Iterator[Progress | None]:
-        if not self.progress:
-            yield None
-            return
-        from rich.console import Console
-
-        from journeymap.cli_progress import rich_progress
-
-        console = Console(stderr=True)
-        with rich_progress(console, show=console.is_terminal or console.is_jupyter) as callback:
-            yield callback
+    def _bars(self) -> Any:
+        return progress_bars(self.progress)
 
     # -- maps -----------------------------------------------------------------
     def maps(self) -> pd.DataFrame:
