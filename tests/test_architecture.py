@@ -52,7 +52,7 @@ PACKAGE_GIVES = {"api"}
 #: functions and each other; from the layers the service wraps they import only the
 #: option types the service's methods take.
 FRONT_END_MAY_IMPORT = {"workspace", "reports", "model", "render", "config", "commands", "cli_progress",
-                        "demo", "cli", "app"}
+                        "demo", "cli", "app", "api"}
 OPTION_TYPES = {
     "journeymap.engine.funnels": {"FunnelSpec"},
     "journeymap.engine.journeys": {"JourneyOptions"},

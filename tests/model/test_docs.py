@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeymap.docs_gen import EXAMPLE, REFERENCE_PATH, main, render_reference
+from journeymap.docs_gen import EXAMPLE, PYTHON_API_PATH, REFERENCE_PATH, main, render_python_api, render_reference
 from journeymap.model import load_map_text, map_json_schema
 
 
@@ -14,6 +14,21 @@ def test_reference_is_up_to_date() -> None:
     assert REFERENCE_PATH.read_text(encoding="utf-8") == render_reference(), (
         "docs/map-reference.md is out of date with the schema; "
         "run: python -m journeymap.docs_gen")
+
+
+def test_python_api_reference_is_up_to_date() -> None:
+    assert PYTHON_API_PATH.read_text(encoding="utf-8") == render_python_api(), (
+        "docs/python-api.md is out of date with journeymap.api's docstrings; run: python -m journeymap.docs_gen")
+
+
+def test_python_api_reference_names_every_public_method() -> None:
+    from journeymap import api
+
+    text = render_python_api()
+    for cls in (api.Workspace, api.Map, api.Analysis, api.Clv):
+        for name in dir(cls):
+            if not name.startswith("_") and callable(getattr(cls, name)):
+                assert f"`.{name}(" in text, f"{cls.__name__}.{name}"
 
 
 def test_check_mode_passes() -> None:

@@ -154,6 +154,7 @@ class Analysis:
     # -- what a notebook shows ------------------------------------------------
     @property
     def view(self) -> Any:
+        """The map joined with these numbers, as the page and the charts read it."""
         if self._view is None:
             self._view = display.view_of(self.map, self._result)
         return self._view

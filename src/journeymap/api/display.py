@@ -35,6 +35,7 @@ class Chart:
 
     @classmethod
     def of(cls, chart: chartset.Chart) -> Chart:
+        """The notebook's form of a chart of the page."""
         return cls(chart.id, chart.title, chart.caption, chart.svg)
 
     def _repr_html_(self) -> str:
@@ -76,6 +77,7 @@ class MapPage:
                 f'</iframe>')
 
     def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page's HTML to ``path``."""
         out = Path(path)
         out.write_text(self.html, encoding="utf-8")
         return out

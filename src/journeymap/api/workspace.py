@@ -82,10 +82,12 @@ class Workspace:
 
     @property
     def root(self) -> Path:
+        """The workspace's folder."""
         return self.service.root
 
     @property
     def name(self) -> str:
+        """The name in journeymap.toml."""
         return self.service.config.name
 
     def close(self) -> None:
@@ -287,10 +289,12 @@ class Map:
 
     @property
     def id(self) -> str:
+        """The map's id."""
         return self.document.id
 
     @property
     def title(self) -> str:
+        """The map's title."""
         return self.document.title
 
     def outline(self) -> pd.DataFrame:
@@ -346,10 +350,13 @@ class Clv:
 
     @property
     def customers(self) -> pd.DataFrame:
+        """Per customer: frequency x, recency t_x, age T, monetary value, expected
+        purchases, P(alive), expected spend and CLV."""
         return self._customers.to_pandas()
 
     @property
     def summary(self) -> pd.DataFrame:
+        """CLV of all customers, per value of ``by`` and per persona of each map."""
         r = self._report
         rows = [{"group": "all customers", "attribute": None, **r["summary"]}] if "summary" in r else []
         rows += [{"group": k, "attribute": r.get("segment_by"), **v} for k, v in (r.get("segments") or {}).items()]
@@ -358,15 +365,18 @@ class Clv:
 
     @property
     def models(self) -> pd.DataFrame:
+        """The fitted models: parameters, log-likelihood, customers, convergence."""
         from journeymap.api.frames import flatten
 
         return data_frame([{"model": k, **flatten(v)} for k, v in self._report["models"].items()])
 
     @property
     def notes(self) -> list[str]:
+        """What the fit noticed (parameters at a bound, few repeat customers, ...)."""
         return list(self._report.get("notes") or [])
 
     def to_dict(self) -> dict[str, Any]:
+        """The dict of ``journeymap clv --json``."""
         import json
 
         return json.loads(to_json_text(self._report))
