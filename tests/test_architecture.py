@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("metrics", "text"),
     ("render",),
     ("analysis", "reports"),
-    ("workspace",),
+    ("workspace", "collector"),
     ("app",),
     ("commands", "cli", "cli_progress", "demo", "docs_gen", "api"),
 )
@@ -42,7 +42,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "render": {"model"},
     "analysis": {"model", "data", "config", "engine", "metrics", "text"},
     "reports": {"model", "data", "config", "engine", "metrics", "text"},
-    "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports"},
+    "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports",
+                  "collector"},
+    "collector": {"data", "config"},
 }
 FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen", "app", "api"}
 #: The package itself gives the Python API's names (``journeymap.open_workspace``),
@@ -52,7 +54,7 @@ PACKAGE_GIVES = {"api"}
 #: functions and each other; from the layers the service wraps they import only the
 #: option types the service's methods take.
 FRONT_END_MAY_IMPORT = {"workspace", "reports", "model", "render", "config", "commands", "cli_progress",
-                        "demo", "cli", "app", "api"}
+                        "demo", "cli", "app", "api", "collector"}
 OPTION_TYPES = {
     "journeymap.engine.funnels": {"FunnelSpec"},
     "journeymap.engine.journeys": {"JourneyOptions"},

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
     from journeymap.analysis import Filters
+    from journeymap.collector import Collector
     from journeymap.data.ingest import IngestReport
     from journeymap.data.read_transcripts import TranscriptMeta
     from journeymap.data.store import Store
@@ -308,6 +309,19 @@ class Workspace:
         )
         return ingest(self.store, kind, [Path(f) for f in files], fmt=source.format, source=source,
                       progress=progress, transcript=transcript)
+
+    def store_refused(self, rows: Sequence[tuple[str, str | None, str, str]], files: Sequence[str]) -> int:
+        """Quarantine the collector's refused calls — (file, field, reason, raw call) — as
+        one ingest of ``files``; how many."""
+        from journeymap.data.ingest import record_refused
+
+        return record_refused(self.store, "events", files, rows)
+
+    def collector(self, **options: Any) -> Collector:
+        """The event collector of this workspace (:class:`journeymap.collector.Collector`)."""
+        from journeymap.collector import Collector
+
+        return Collector(self, **options)
 
     def connect(self, engine: str = "duckdb", *, spark_url: str | None = None,
                 progress: Progress | None = None) -> ibis.BaseBackend:

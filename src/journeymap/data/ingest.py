@@ -484,3 +484,21 @@ def _write_events(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
     con.execute("DROP TABLE _jm_file_start")
     con.execute("DROP TABLE event_log")
     con.execute("ALTER TABLE _jm_event_log_new RENAME TO event_log")
+
+
+def record_refused(store: Store, kind: str, files: Sequence[str],
+                   rows: Sequence[tuple[str, str | None, str, str]]) -> int:
+    """Quarantine calls refused before they reached a file (the collector's): one ingest
+    of ``files`` whose every row — (file, field, reason, raw) — is quarantined."""
+    def write(con: duckdb.DuckDBPyConnection) -> int:
+        ingest_id = scalar(con, "SELECT coalesce(max(_ingest_id), 0) + 1 FROM ingests")
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        con.executemany('INSERT INTO quarantine (_ingest_id, kind, file, "row", field, reason, raw) '
+                        "VALUES (?, ?, ?, NULL, ?, ?, ?)",
+                        [(ingest_id, kind, f, fld, reason, raw) for f, fld, reason, raw in rows])
+        con.execute("INSERT INTO ingests VALUES ($id, $kind, $files, $start, "
+                    "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP), $n, 0, $n, 0, 0)",
+                    {"id": ingest_id, "kind": kind, "files": list(files), "start": started, "n": len(rows)})
+        return len(rows)
+
+    return store.execute_write(write) if rows else 0
