@@ -11,20 +11,22 @@ their own with the reason, and the drain writes them to the quarantine.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from journeymap.data.segment_calls import MAX_BATCH_BYTES, MAX_CALL_BYTES, Checked, check_call, utc_text
-from journeymap.data.spool import Spool
+from journeymap.data.spool import Spool, SpoolReader
 from journeymap.errors import IngestError, JourneymapError
 
 
@@ -156,15 +158,20 @@ class DrainReport:
 class Collector:
     """The collector of one workspace (see the module doc)."""
 
-    def __init__(self, workspace: Workspace, *, rate: float = 0.0, burst: float = 5_000,
+    def __init__(self, workspace: Workspace, *, writer: bool = True, rate: float = 0.0, burst: float = 5_000,
                  max_pending_bytes: int = 1 << 30):
+        """``writer``: this process receives calls (it holds the spools' writer lock);
+        else it only drains — the store's writer, in a process of its own, so that a
+        collector killed at any moment never has the store open (docs/collector.md)."""
         self.workspace = workspace
         self.folder = workspace.root / FOLDER
         self.keys = WriteKeys(self.folder)
-        self.calls = Spool(self.folder / "calls")
-        self.rejected = Spool(self.folder / "refused")
+        self.writer = writer
+        self.calls: Any = Spool(self.folder / "calls") if writer else SpoolReader(self.folder / "calls")
+        self.rejected: Any = Spool(self.folder / "refused") if writer else SpoolReader(self.folder / "refused")
         self.limiter = RateLimiter(rate, burst)
         self.max_pending_bytes = max_pending_bytes
+        self._pending = self.calls.pending_bytes()
         self._drain_lock = threading.Lock()
 
     # -- receiving ------------------------------------------------------------
@@ -180,7 +187,7 @@ class Collector:
                 checked = [Checked({"raw": body}, "a batch needs a 'batch' list of calls")]
             else:
                 sent = body.get("sentAt")
-                checked = [check_call(c, received_at=now, sent_at=sent, source=source) for c in items]
+                checked = [_too_big(c) or check_call(c, received_at=now, sent_at=sent, source=source) for c in items]
         else:
             checked = [check_call(body, received_at=now, kind=kind, source=source)]
         good = [json.dumps(c.call, separators=(",", ":"), ensure_ascii=False).encode() for c in checked if c.ok]
@@ -192,16 +199,29 @@ class Collector:
         return Received(len(good), refused, _all(futures))
 
     def overloaded(self) -> bool:
-        """More than ``max_pending_bytes`` wait for the drain: refuse (503) rather than grow."""
-        return self.calls.pending_bytes() > self.max_pending_bytes
+        """More than ``max_pending_bytes`` wait for the drain (as last counted by
+        :meth:`seal`): refuse (503) rather than grow."""
+        return self._pending > self.max_pending_bytes
+
+    def seal(self) -> bool:
+        """Seal the open segments so a drain can take them; whether any wait for it."""
+        if self.writer:
+            self.calls.seal()
+            self.rejected.seal()
+        self._pending = self.calls.pending_bytes()
+        return bool(self.calls.sealed() or self.rejected.sealed())
 
     # -- draining -------------------------------------------------------------
     def drain(self) -> DrainReport:
         """Load every sealed segment into the store (the store's one writer), quarantine
         the refused calls, then delete what was committed."""
-        with self._drain_lock:
-            self.calls.seal()
-            self.rejected.seal()
+        with self._drain_lock, _flock(self.folder / ".drain.lock"):  # one drain at a time, across processes
+            if self.writer:
+                self.calls.seal()
+                self.rejected.seal()
+            else:  # segments a killed collector left open: sealed, unless it is alive again
+                self.calls.recover_orphaned()
+                self.rejected.recover_orphaned()
             files, refused = self.calls.sealed(), self.rejected.sealed()
             report = DrainReport(files=len(files) + len(refused))
             if files:
@@ -210,8 +230,10 @@ class Collector:
                     report.loaded, report.duplicates = r.loaded, r.duplicates
                     report.quarantined, report.to_customers = r.quarantined, r.to_customers
                     report.notes += r.notes
-                except IngestError as exc:  # committed, but nothing new (all duplicates or identify)
-                    report.notes.append(str(exc))
+                except IngestError as exc:
+                    if not str(exc).split(": ", 1)[-1].startswith(NOTHING_NEW):
+                        raise  # not stored: the segments stay for the next drain
+                    report.notes.append(str(exc))  # committed; nothing new in them
             if refused:
                 report.refused = self.workspace.store_refused(_refused_rows(refused), [str(p) for p in refused])
             self.calls.done(files)
@@ -219,8 +241,34 @@ class Collector:
             return report
 
     def close(self) -> None:
-        self.calls.close()
-        self.rejected.close()
+        if self.writer:
+            self.calls.close()
+            self.rejected.close()
+
+
+#: what ingest says after committing a load that added nothing (only identify calls, say)
+NOTHING_NEW = ("nothing loaded", "no data rows")
+
+
+@contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _too_big(call: Any) -> Checked | None:
+    """A call of a batch over Segment's 32 KB for one call: refused (and kept)."""
+    size = len(json.dumps(call, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+    if size <= MAX_CALL_BYTES:
+        return None
+    what = call.get("messageId") if isinstance(call, dict) else None
+    return Checked(call, f"call{f' (messageId {what})' if isinstance(what, str) else ''} is {size // 1024} KB, "
+                         f"over the {MAX_CALL_BYTES // 1024} KB limit of one call")
 
 
 def _refused_rows(paths: Iterable[Path]) -> list[tuple[str, str | None, str, str]]:

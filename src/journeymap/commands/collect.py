@@ -4,6 +4,8 @@ each acknowledged one durably, and drain them into the store (docs/collector.md)
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,9 +36,9 @@ def collect(workspace: Path, host: str, port: int, drain_every: float, rate: flo
     /v1/screen and /v1/batch, authenticated by a write key per source (HTTP Basic, as
     Segment's and RudderStack's libraries send it).
 
-    A 2xx means the calls are on disk; they load into the store every --drain-every
-    seconds (one writer), each messageId once. Refused calls get a 400 with the reason
-    and are quarantined. Ctrl-C stops, after a last load."""
+    A 2xx means the calls are on disk; every --drain-every seconds a separate process
+    loads them into the store (its one writer), each messageId once. Refused calls get a
+    400 with the reason and are quarantined. Ctrl-C stops, after a last load."""
     from journeymap.collector import WriteKeys
 
     with open_workspace(workspace) as ws:
@@ -54,24 +56,38 @@ def collect(workspace: Path, host: str, port: int, drain_every: float, rate: flo
             for name in keys.sources():
                 click.echo(name)
             return
+        if drain_only:
+            collector = ws.collector(writer=False)
+            _say(collector.drain())
+            return
         collector = ws.collector(rate=rate, burst=max(5_000.0, rate * 2))
         try:
-            if drain_only:
-                _say(collector.drain())
-                return
-            _serve(collector, host, port, drain_every)
+            _serve(collector, ws.root, host, port, drain_every)
         finally:
             collector.close()
-            _say(collector.drain())
+            _drain_in_child(ws.root, wait=True)
+
+
+def _drain_in_child(root: Path, *, wait: bool = False) -> subprocess.Popen[bytes] | None:
+    """``journeymap collect --drain`` in a process of its own: the store's writer is
+    never the process that receives calls, so killing the collector cannot hurt it."""
+    args = [sys.executable, "-c", "from journeymap.cli import main; main()", "collect", "-w", str(root), "--drain"]
+    proc = subprocess.Popen(args, start_new_session=True)  # its report and errors go where ours go
+    if wait:
+        proc.wait()
+        return None
+    return proc
 
 
 def _say(r: DrainReport) -> None:
     if r.files:
         out.print(f"stored {r.loaded:,} events, {r.to_customers:,} identify calls, "
                   f"{r.duplicates:,} duplicates skipped, {r.quarantined + r.refused:,} quarantined")
+        for note in r.notes:
+            err.print(f"  note: {note}")
 
 
-def _serve(collector: Collector, host: str, port: int, every: float) -> None:
+def _serve(collector: Collector, root: Path, host: str, port: int, every: float) -> None:
     import uvicorn
 
     from journeymap.app.collector_app import create_collector_app
@@ -79,11 +95,15 @@ def _serve(collector: Collector, host: str, port: int, every: float) -> None:
     stop = threading.Event()
 
     def drain_loop() -> None:
+        child: subprocess.Popen[bytes] | None = None
         while not stop.wait(every):
             try:
-                collector.drain()
+                if collector.seal() and (child is None or child.poll() is not None):
+                    child = _drain_in_child(root)
             except Exception as exc:  # noqa: BLE001 - keep collecting; the calls stay in the spool
                 err.print(f"note: drain failed, will retry: {type(exc).__name__}: {exc}")
+        if child is not None:
+            child.wait()
 
     thread = threading.Thread(target=drain_loop, name="journeymap-drain", daemon=True)
     thread.start()
@@ -91,6 +111,7 @@ def _serve(collector: Collector, host: str, port: int, every: float) -> None:
     if not sources:
         err.print("note: no source has a write key yet: journeymap collect --add-source web")
     out.print(f"collecting at http://{host}:{port}/v1/ (sources: {', '.join(sources) or 'none'}); Ctrl-C stops")
+
     def stopping(signum: int, frame: object) -> None:  # uvicorn re-raises SIGTERM once it has stopped
         raise KeyboardInterrupt
 
@@ -102,4 +123,4 @@ def _serve(collector: Collector, host: str, port: int, every: float) -> None:
         pass
     finally:
         stop.set()
-        thread.join(timeout=every + 60)
+        thread.join(timeout=every + 120)

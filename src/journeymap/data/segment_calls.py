@@ -91,16 +91,17 @@ def check_call(call: Any, *, received_at: dt.datetime, sent_at: Any = None, kind
                              f"(journeymap takes {', '.join(CALL_TYPES)})")
     typ = typ.lower()
     out["type"] = typ
-    who = [out.get(k) for k in ("userId", "anonymousId")]
-    if not any(isinstance(w, (str, int)) and not isinstance(w, bool) and str(w) for w in who):
-        return Checked(call, f"{_describe(call)}: needs a userId or an anonymousId")
-    for key, w in zip(("userId", "anonymousId"), who, strict=True):
+    call = out
+    for key in ("userId", "anonymousId"):
+        w = out.get(key)
         if isinstance(w, int) and not isinstance(w, bool):
             out[key] = w = str(w)
         if w is not None and not isinstance(w, str):
             return Checked(call, f"{_describe(call)}: {key} must be a string")
         if isinstance(w, str) and len(w) > ID_MAX:
             return Checked(call, f"{_describe(call)}: {key} is longer than {ID_MAX} characters")
+    if not (out.get("userId") or out.get("anonymousId")):
+        return Checked(call, f"{_describe(call)}: needs a userId or an anonymousId")
     if typ == "track":
         event = out.get("event")
         if not isinstance(event, str) or not event.strip():
