@@ -42,6 +42,7 @@ bench: install-test
 	$(PIP) install --quiet -c constraints.txt -e '.[bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/app.py
+	$(PY) bench/collector.py
 
 # the app on the 50,000-customer demo: view from the cache, save, 20 readers for 30 s
 bench-app: install
