@@ -24,6 +24,8 @@ import zlib
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -113,5 +115,58 @@ def create_collector_app(collector: Collector) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, "pending_bytes": collector.calls.pending_bytes()})
 
+    # browsers (analytics.js) post from the site's own origin; the write key is the only
+    # credential, never a cookie, so any origin may send
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"],
+                      allow_headers=["authorization", "content-type", "content-encoding"], max_age=86400)
     return Starlette(routes=[Route("/v1/{endpoint}", receive, methods=["POST"]),
-                             Route("/health", health, methods=["GET"])])
+                             Route("/health", health, methods=["GET"])], middleware=[cors])
+
+
+def with_collector(app: Any, *, every: float = 2.0, rate: float = 0.0) -> WithCollector:
+    """``app`` (the workspace's app, from :func:`journeymap.app.main.create_app`) with the
+    collector at ``/v1/`` in front of it (``journeymap serve --collect``).  The app's
+    process owns the store, so it drains the spool itself every ``every`` seconds, and the
+    maps show the new events at their next analysis.  ``/v1`` bypasses the app's session
+    and CSRF checks: write keys are its only credential."""
+    import threading
+
+    ws = app.state.jm.ws
+    collector = ws.collector(rate=rate, burst=max(5_000.0, rate * 2))
+    inner = create_collector_app(collector)
+    stop = threading.Event()
+
+    def drain_loop() -> None:
+        while not stop.wait(every):
+            try:
+                collector.drain()
+            except Exception as exc:  # noqa: BLE001 - the calls stay in the spool; the next round retries
+                import sys
+
+                print(f"note: collector drain failed, will retry: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    thread = threading.Thread(target=drain_loop, name="journeymap-drain", daemon=True)
+    thread.start()
+
+    def finish() -> None:  # before the store closes: stop receiving, load what came
+        stop.set()
+        thread.join(timeout=every + 120)
+        collector.close()
+        collector.drain()
+
+    app.state.before_close.append(finish)
+    return WithCollector(app, inner, collector)
+
+
+class WithCollector:
+    """An ASGI app: ``/v1/...`` to the collector, everything else (lifespan too) to the app."""
+
+    def __init__(self, app: Any, collector_app: Starlette, collector: Collector):
+        self.app, self.collector_app, self.collector = app, collector_app, collector
+        self.state = app.state
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            await self.collector_app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

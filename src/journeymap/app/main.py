@@ -75,6 +75,8 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     webhooks.start()
 
     def close() -> None:  # the worker threads, the store, the database's connections
+        for first in app.state.before_close:  # what must finish while the store is open
+            first()
         webhooks.close()
         jobs.close()
         ws.close()
@@ -90,6 +92,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
                   description="The journeymap app's JSON API: maps, versions, analyses, jobs.")
     app.state.jm = state
     app.state.close = close
+    app.state.before_close = []
     app.state.user = user or local_user()
     app.add_middleware(SecurityMiddleware, secret=secret)
     static = Path(str(resources.files("journeymap.app").joinpath("static")))

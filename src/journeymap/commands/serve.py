@@ -17,7 +17,9 @@ from rich.console import Console
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @click.option("--init-owner", metavar="EMAIL", help="Turn accounts on: make EMAIL the owner (of each workspace "
               "given) and print the link at which they choose a password (then everyone signs in).")
-def serve(roots: tuple[str, ...], host: str, port: int, init_owner: str | None) -> None:
+@click.option("--collect", is_flag=True, help="Also collect events at /v1/ (Segment's tracking API; write keys: "
+              "journeymap collect --add-source NAME) and load them into the maps every 2 s.")
+def serve(roots: tuple[str, ...], host: str, port: int, init_owner: str | None, collect: bool) -> None:
     """Serve the maps in the browser: list, map view, YAML editor, history and diff, JSON API.
 
     Analyses run in the background and are cached per map version and data version;
@@ -43,4 +45,5 @@ def serve(roots: tuple[str, ...], host: str, port: int, init_owner: str | None) 
                           f"(valid 7 days, once): {url}/set-password/{token}")
 
     # the address is printed in bold markup; no user text goes through markup
-    run(several or Path(roots[0]), host=host, port=port, console=Console(highlight=False, soft_wrap=True))
+    run(several or Path(roots[0]), host=host, port=port, console=Console(highlight=False, soft_wrap=True),
+        collect=collect)

@@ -1,0 +1,51 @@
+"""``journeymap serve --collect``: the collector at /v1/ in front of the app, drained by
+the app's own process into the store the maps read — numbers move without a restart."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from journeymap.app.collector_app import with_collector
+from journeymap.app.main import create_app
+from journeymap.workspace import Workspace
+
+from .test_accounts import PASSWORD, sign_in
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def _calls(n: int, event: str = "trial_started") -> list[dict[str, object]]:
+    return [{"type": "track", "userId": f"LIVE{i:04d}", "event": event, "messageId": str(uuid.uuid4()),
+             "timestamp": "2026-10-30T09:00:00Z", "context": {"channel": "web"}} for i in range(n)]
+
+
+def test_events_posted_to_the_app_reach_its_maps(workspace: Path) -> None:
+    app = with_collector(create_app(workspace), every=3600)  # drained by hand below
+    key = app.collector.keys.add("web")
+    with TestClient(app) as c:
+        before = c.get("/api/status").json()
+        # accounts on: the app wants a session, /v1 wants only the write key (no cookie, no CSRF)
+        app.state.jm.accounts.add("olga@example.com", "owner", password=PASSWORD)
+        assert c.get("/api/status").status_code == 401
+        r = c.post("/v1/batch", json={"batch": _calls(25)}, headers=_auth(key))
+        assert r.status_code == 200, r.text
+        assert c.post("/v1/batch", json={"batch": _calls(1)}, headers=_auth("wrong")).status_code == 401
+        assert c.options("/v1/batch", headers={"Origin": "https://shop.example", "Access-Control-Request-Method":
+                                               "POST"}).headers["access-control-allow-origin"] == "*"
+        report = app.collector.drain()
+        assert report.loaded == 25
+        sign_in(c, "olga@example.com")
+        after = c.get("/api/status").json()
+        assert after["data_version"] > before["data_version"]
+        assert after["tables"]["events"]["rows"] == before["tables"]["events"]["rows"] + 25
+        # a last call, posted just before the app stops, is loaded as it stops
+        assert c.post("/v1/track", json=_calls(1, "checkout_completed")[0], headers=_auth(key)).status_code == 200
+    with Workspace.open(workspace) as ws:
+        rows = ws.store.con.execute("SELECT count(*) FROM events WHERE customer_id LIKE 'LIVE%'").fetchone()[0]
+    assert rows == 26
