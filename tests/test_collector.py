@@ -157,6 +157,33 @@ def test_calls_are_stored_once_each(app, ws) -> None:
     assert names == {"report_created", "invoice_paid", "page_viewed"}
 
 
+def test_an_identify_joins_the_anonymous_events_to_the_customer(app, ws) -> None:
+    """Pages seen before sign-up carry only an anonymousId; the identify at sign-up names
+    the customer; from then on the anonymous and the named events are one journey."""
+    client, collector, key = app
+    def page(n: int, anon: str) -> dict[str, object]:
+        return {"type": "page", "anonymousId": anon, "name": f"P{n}", "messageId": f"p{anon}{n}",
+                "timestamp": f"2026-11-30T10:0{n}:00Z"}
+    assert client.post("/v1/batch", json={"batch": [page(1, "anon-1"), page(2, "anon-1"), page(1, "anon-2")]},
+                       headers=_auth(key)).status_code == 200
+    collector.drain()  # stored under the anonymous id for now
+    ident = {"type": "identify", "userId": "C42", "anonymousId": "anon-1", "traits": {"plan": "pro"},
+             "messageId": "i1", "timestamp": "2026-11-30T10:05:00Z"}
+    signup = {"type": "track", "userId": "C42", "anonymousId": "anon-1", "event": "signed_up", "messageId": "t1",
+              "timestamp": "2026-11-30T10:05:01Z"}
+    late = {**page(9, "anon-1"), "timestamp": "2026-11-30T10:09:00Z"}  # an old tab, still anonymous
+    assert client.post("/v1/batch", json={"batch": [ident, signup, late]}, headers=_auth(key)).status_code == 200
+    collector.drain()
+    rows = ws.store.con.execute(
+        'SELECT customer_id, event, message_id FROM events ORDER BY customer_id, "timestamp"').fetchall()
+    assert rows == [("C42", "page_viewed", "panon-11"), ("C42", "page_viewed", "panon-12"),
+                    ("C42", "signed_up", "t1"), ("C42", "page_viewed", "panon-19"),
+                    ("anon-2", "page_viewed", "panon-21")]
+    # stored order is the journey's order: customer, then time
+    order = ws.store.con.execute('SELECT customer_id, "timestamp" FROM event_log').fetchall()
+    assert order == sorted(order)
+
+
 def test_refused_calls_get_400_and_are_quarantined(app, ws) -> None:
     client, collector, key = app
     good, bad = _track("u1"), {"type": "track", "userId": "u2", "messageId": "bad-1"}

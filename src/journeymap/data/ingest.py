@@ -115,6 +115,7 @@ class _Load:
         self.fields = CONTRACTS[kind]
         self.target = "event_log" if kind == "events" else kind
         self.segment_files: list[str] = []
+        self.linked = 0  # anonymous ids newly joined to a customer (identities)
         self.calls: dict[str, CallCounts] = {}   # loaded/updated/duplicates per call type
 
     def run(self) -> IngestReport:
@@ -151,6 +152,7 @@ class _Load:
         r.quarantined += rejected
         if staged.fmt == "segment":
             self.segment_files.append(staged.file)
+            self._segment_identities(staged)
             self._segment_identify(staged)
         rows = scalar(con, f"SELECT count(*) FROM {quote_ident(staged.table)}")
         if rows == 0 and rejected == 0:
@@ -174,6 +176,25 @@ class _Load:
         r.rows_read += rows
         if rows:
             r.quarantined += self._validate(staged, fi)
+
+    def _segment_identities(self, staged: Staged) -> None:
+        """A call with both a userId and an anonymousId (an identify, or any call after it)
+        says whose the anonymous events are: ``identities`` keeps the latest link, and
+        the event log is rewritten with the customer's id (:func:`_write_events`)."""
+        con, t = self.con, quote_ident(staged.table)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _jm_links AS
+            SELECT anon, uid FROM (
+                SELECT _raw->>'anonymousId' AS anon, _raw->>'userId' AS uid, _row FROM {t})
+            WHERE coalesce(anon, '') <> '' AND coalesce(uid, '') <> '' AND anon <> uid
+            QUALIFY row_number() OVER (PARTITION BY anon ORDER BY _row DESC) = 1""")
+        changed = scalar(con, """SELECT count(*) FROM _jm_links AS l LEFT JOIN identities AS i
+                                 ON i.anonymous_id = l.anon WHERE i.customer_id IS DISTINCT FROM l.uid""")
+        if changed:
+            con.execute("""INSERT OR REPLACE INTO identities
+                SELECT anon, uid, $id FROM _jm_links""", {"id": self.ingest_id})
+            self.linked += changed
+            self.report.notes.append(f"{staged.file}: {changed} anonymous ids joined to their customer")
+        con.execute("DROP TABLE _jm_links")
 
     def _segment_identify(self, staged: Staged) -> None:
         """identify calls become customers (for kind=customers: only they count)."""
@@ -399,7 +420,7 @@ class _Load:
             self._event_calls()
         self.progress("write", 0, r.loaded)
         if self.kind == "events":
-            _write_events(con, self.ingest_id)
+            _write_events(con, self.ingest_id, relink=self.linked > 0)
         else:
             cols = ", ".join(quote_ident(f.name) for f in self.fields) + ", extra, _key"
             con.execute(f"INSERT INTO {target} ({cols}, _ingest_id) SELECT {cols}, $id "
@@ -455,14 +476,16 @@ class _Load:
                      "d": r.duplicates, "u": r.updated})
 
 
-def _write_events(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
-    """Name new events, then rewrite ``event_log`` ordered by (customer, time, event)."""
+def _write_events(con: duckdb.DuckDBPyConnection, ingest_id: int, *, relink: bool = False) -> None:
+    """Name new events, then rewrite ``event_log`` ordered by (customer, time, event),
+    each anonymous id replaced by the customer ``identities`` joins it to (``relink``:
+    a link is new, so rewrite even without new events)."""
     con.execute("""INSERT INTO event_names
         SELECT (SELECT coalesce(max(event_id), 0) FROM event_names)
                + row_number() OVER (ORDER BY event), event
         FROM (SELECT DISTINCT event FROM _jm_fresh
               WHERE event NOT IN (SELECT event FROM event_names))""")
-    if scalar(con, "SELECT count(*) FROM _jm_fresh") == 0:
+    if scalar(con, "SELECT count(*) FROM _jm_fresh") == 0 and not relink:
         return
     cols = "customer_id, \"timestamp\", event_id, channel, session_id, properties, message_id"
     # _seq: the row's place in this load (file by file, row by row) after the ingest's
@@ -472,15 +495,20 @@ def _write_events(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
                                              AND 1 PRECEDING), 0) AS start
         FROM (SELECT _fi, max(_row) AS rows FROM _jm_good GROUP BY _fi)""")
     con.execute(f"CREATE TABLE _jm_event_log_new {EVENT_LOG_COLUMNS}")
+    rest = ", ".join(f"u.{c}" for c in ('"timestamp"', "event_id", "channel", "session_id", "properties",
+                                          "message_id", "_key", "_ingest_id", "_seq"))
     con.execute(f"""INSERT INTO _jm_event_log_new
-        SELECT * FROM (
+        SELECT coalesce(i.customer_id, u.customer_id) AS customer_id, {rest} FROM (
             SELECT * FROM event_log
             UNION ALL
             SELECT {cols.replace('event_id', 'n.event_id')}, _key, $id,
                    (CAST($id AS BIGINT) << {SEQ_BITS}) + s.start + f._row
             FROM _jm_fresh AS f JOIN event_names AS n USING (event)
-            JOIN _jm_file_start AS s USING (_fi))
-        ORDER BY {EVENT_ORDER}""", {"id": ingest_id})
+            JOIN _jm_file_start AS s USING (_fi)) AS u
+        LEFT JOIN identities AS i ON i.anonymous_id = u.customer_id
+        ORDER BY {EVENT_ORDER.replace('customer_id', 'coalesce(i.customer_id, u.customer_id)')
+                  .replace('"timestamp"', 'u."timestamp"').replace('_seq', 'u._seq')
+                  .replace('event_id', 'u.event_id')}""", {"id": ingest_id})
     con.execute("DROP TABLE _jm_file_start")
     con.execute("DROP TABLE event_log")
     con.execute("ALTER TABLE _jm_event_log_new RENAME TO event_log")

@@ -75,6 +75,9 @@ SCHEMA: tuple[str, ...] = (
         customer_id VARCHAR NOT NULL, "timestamp" TIMESTAMP NOT NULL,
         text VARCHAR NOT NULL, channel VARCHAR, touchpoint VARCHAR, speaker VARCHAR,
         extra JSON, _key UHUGEINT NOT NULL, _ingest_id INTEGER NOT NULL)""",
+    # a Segment anonymousId and the userId a call named it with: its events are that customer's
+    """CREATE TABLE IF NOT EXISTS identities (
+        anonymous_id VARCHAR PRIMARY KEY, customer_id VARCHAR NOT NULL, _ingest_id INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         _ingest_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file VARCHAR NOT NULL,
         "row" BIGINT, field VARCHAR, reason VARCHAR NOT NULL, raw VARCHAR)""",
