@@ -107,3 +107,45 @@ def test_only_owners_manage_webhooks_and_addresses_are_checked(client: TestClien
     headers = {"X-CSRF-Token": _api_token(client)}
     assert client.get("/api/webhooks").status_code == 403
     assert client.post("/api/webhooks", json={"url": "http://x.example"}, headers=headers).status_code == 403
+
+
+def test_a_decayed_kpi_reaches_the_feed_and_the_webhook_once(client: TestClient, receiver: Receiver,
+                                                              tmp_path) -> None:  # noqa: ANN001
+    """Two months of support-chat answers, good then bad: the analysis at the new data
+    raises the alert, the map's feed shows it and the webhook gets it with its evidence
+    — once: an analysis after more data with the same alert does not send it again."""
+    receiver.answers = []
+    jm = client.app.state.jm
+    client.post("/api/webhooks", json={"url": receiver.url, "events": ["map.alert"]})
+
+    def analysed() -> dict:
+        job = client.get(f"/api/maps/{SME}/analysis").json().get("job")
+        if job:
+            jm.jobs.wait(job["id"], timeout=120)
+        return jm.jobs.analysis_for(SME, start=False)[0].result
+
+    before, last = analysed()["alerts"]["periods"]
+
+    def month(period: str, score: int) -> object:
+        path = tmp_path / f"{period}-{score}.csv"
+        path.write_text("customer_id,timestamp,metric,score,touchpoint\n" + "".join(
+            f"C{i + 1:06d},{period}-1{i % 9}T10:{i % 60:02d}:00Z,csat,{score},support_chat\n" for i in range(150)))
+        return path
+
+    jm.ws.ingest("feedback", [month(before, 5)])
+    assert not [a for a in analysed()["alerts"]["alerts"] if a["kind"] == "kpi_decay"]
+    jm.ws.ingest("feedback", [month(last, 1)])
+    alerts = [a for a in analysed()["alerts"]["alerts"] if a["kind"] == "kpi_decay"]
+    assert ("support_chat", "csat") in [(a["target"], a["metric"]) for a in alerts]  # (and the journey's CSAT)
+    got = _until(lambda: [json.loads(b) for _, b in receiver.got if json.loads(b)["event"] == "map.alert"
+                          and json.loads(b)["data"]["alert"]["target"] == "support_chat"])
+    alert = got[0]["data"]["alert"]
+    assert got[0]["data"]["map"] == SME and alert["p_adjusted"] < 0.01 and alert["n"] and alert["previous_n"]
+    feed = client.get("/api/activity", params={"map": SME}).json()
+    assert any(e["kind"] == "alert" and "support_chat" in e["text"] for e in feed)
+    jm.ws.ingest("feedback", [month(before, 4)])  # more data, the same decay: not sent again
+    analysed()
+    time.sleep(0.5)
+    sent = [json.loads(b) for _, b in receiver.got if json.loads(b)["event"] == "map.alert"
+            and json.loads(b)["data"]["alert"]["target"] == "support_chat"]
+    assert len(sent) == 1

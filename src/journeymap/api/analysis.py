@@ -124,6 +124,7 @@ class Analysis:
     emotion = _Table("emotion")
     emotion_touchpoints = _Table("emotion_touchpoints")
     themes = _Table("themes")
+    alerts = _Table("alerts")
 
     # -- other forms ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -277,6 +277,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("emotion_touchpoints", "emotion", _part("touchpoints"), "Each touchpoint's emotion value."),
     TableSpec("themes", "themes", _part("themes"), "Themes of the comments, with customers, sentiment and "
               "quotes."),
+    TableSpec("alerts", "alerts", _part("alerts"), "KPIs significantly worse in the latest period than in the "
+              "one before (Holm-corrected), and a goal off track, with their evidence."),
 )}
 
 

@@ -87,7 +87,7 @@ class Thread:
 @dataclass(frozen=True)
 class Activity:
     at: dt.datetime
-    kind: str  # saved | restored | changed_on_disk | created | commented | resolved | reviewed | assigned | ingested | stale
+    kind: str  # saved | restored | changed_on_disk | created | commented | resolved | reviewed | assigned | ingested | stale | alert
     who: str
     text: str
     ref: str | None

@@ -18,6 +18,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +33,17 @@ log = logging.getLogger("journeymap.app")
 
 PROGRESS_EVERY = 0.25  # seconds between progress writes of one job
 NO_FILTERS = Filters()
+
+
+def alerts_of(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The alerts of an analysis (its ``alerts`` section; none for an older analysis)."""
+    section = (result or {}).get("alerts")
+    return [a for a in (section or {}).get("alerts", []) if isinstance(a, dict)] if isinstance(section, dict) else []
+
+
+def alert_key(a: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes an alert the same one again: kind, where, metric and period."""
+    return a.get("kind"), a.get("target"), a.get("metric"), a.get("period")
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,9 @@ class Jobs:
         self._running: dict[tuple[int, str, int, str], str] = {}  # (map, checksum, data, filters) -> job id
         self._guard = threading.Lock()
         self._futures: dict[str, Future[None]] = {}
+        #: told ``("map.alert", data)`` of each alert an analysis raises that the map's
+        #: analysis before it did not (the app's webhooks)
+        self.notify: Callable[[str, dict[str, Any]], Any] | None = None
         with sessions.begin() as s:  # jobs of an earlier process did not finish
             for job in s.scalars(select(JobRow).where(JobRow.status.in_(("queued", "running")))):
                 job.status, job.error, job.finished_at = "failed", "the app stopped before it finished", utcnow()
@@ -204,9 +219,14 @@ class Jobs:
                 exists = s.scalar(select(AnalysisRow.id).where(
                     AnalysisRow.map_pk == map_pk, AnalysisRow.checksum == checksum,
                     AnalysisRow.data_version == data_version, AnalysisRow.filters == filters))
+                before = None if filters or exists is not None else s.scalar(
+                    select(AnalysisRow.result).where(AnalysisRow.map_pk == map_pk, AnalysisRow.filters == "")
+                    .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc()).limit(1))
                 if exists is None:
                     s.add(AnalysisRow(map_pk=map_pk, checksum=checksum, data_version=data_version, filters=filters,
                                       result=json.dumps(result, default=str), seconds=seconds))
+            if exists is None and not filters:
+                self._tell_alerts(jmap.id, result, json.loads(before) if before else None)
             self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(),
                          result={"seconds": round(seconds, 3), "data_version": data_version})
         except Exception as exc:  # the job records it; the app keeps serving
@@ -219,6 +239,15 @@ class Jobs:
         finally:
             with self._guard:
                 self._running.pop(key, None)
+
+    def _tell_alerts(self, ref: str, result: dict[str, Any], before: dict[str, Any] | None) -> None:
+        """Each alert of ``result`` the map's previous analysis did not have, to ``notify``."""
+        if self.notify is None:
+            return
+        seen = {alert_key(a) for a in alerts_of(before)}
+        for a in alerts_of(result):
+            if alert_key(a) not in seen:
+                self.notify("map.alert", {"map": ref, "alert": a})
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.sessions.begin() as s:

@@ -68,6 +68,7 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     comments = Comments(sessions, library.workspace_id, accounts)
     webhooks = Webhooks(sessions, library.workspace_id)
     comments.notify = webhooks.send
+    jobs.notify = webhooks.send
     from journeymap.app.mail import Mailer
 
     state = AppState(ws, library, jobs, secret, accounts, comments, templates_env(), webhooks=webhooks,

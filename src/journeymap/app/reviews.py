@@ -157,8 +157,24 @@ def stale_activity(st: AppState, ref: str | None = None) -> list[Any]:
     return out
 
 
+def alert_activity(st: AppState, ref: str | None = None) -> list[Any]:
+    """A feed entry per alert of each map's latest analysis (a KPI that decayed, a goal
+    off track), dated when that analysis was made."""
+    from journeymap.app.comments import Activity
+    from journeymap.app.jobs import alerts_of
+
+    out = []
+    for m in ([st.library.get(ref)] if ref else st.library.maps()):
+        cached, _ = st.jobs.analysis_for(m.row.ref, start=False)
+        for a in alerts_of(cached.result if cached else None):
+            out.append(Activity(cached.created_at or utcnow(), "alert", "journeymap",  # type: ignore[union-attr]
+                                f"{m.row.ref}: {a.get('text')}", m.row.ref))
+    return out
+
+
 def feed(st: AppState, ref: str | None = None, limit: int = 50) -> list[Any]:
-    """The activity feed (of the workspace, or of ``ref``) with the stale flags in it."""
+    """The activity feed (of the workspace, or of ``ref``) with the stale flags and the
+    alerts in it."""
     map_pk = st.library.get(ref).row.id if ref else None
-    found = st.comments.activity(map_pk=map_pk, limit=limit) + stale_activity(st, ref)
+    found = st.comments.activity(map_pk=map_pk, limit=limit) + stale_activity(st, ref) + alert_activity(st, ref)
     return sorted(found, key=lambda a: a.at, reverse=True)[:limit]

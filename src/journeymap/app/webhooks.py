@@ -45,7 +45,7 @@ from journeymap.app.tables import WebhookDeliveryRow, WebhookRow, utcnow
 from journeymap.app.responses import API_ERRORS, Id
 from journeymap.errors import JourneymapError
 
-EVENTS = ("item.changed", "comment.created", "map.reviewed")
+EVENTS = ("item.changed", "comment.created", "map.reviewed", "map.alert")
 #: seconds before each retry; after the last, the delivery has failed
 DELAYS = (10, 60, 300, 1800, 7200, 21600)
 TIMEOUT = 10
