@@ -233,6 +233,22 @@ def test_a_source_over_its_rate_gets_429_with_retry_after(ws) -> None:
         collector.close()
 
 
+def test_a_spool_the_drain_cannot_keep_up_with_gets_503_not_growth(ws) -> None:
+    collector = ws.collector(max_pending_bytes=10_000)
+    key = collector.keys.add("web")
+    client = TestClient(create_collector_app(collector))
+    try:
+        batch = {"batch": [_track(f"u{i}") for i in range(100)]}  # about 15 KB
+        assert client.post("/v1/batch", json=batch, headers=_auth(key)).status_code == 200
+        collector.seal()  # what the drain loop does each round: now over the bound
+        r = client.post("/v1/batch", json={"batch": [_track("v")]}, headers=_auth(key))
+        assert r.status_code == 503 and r.headers["Retry-After"]
+        assert collector.drain().loaded == 100  # the drain catches up ...
+        assert client.post("/v1/batch", json={"batch": [_track("v")]}, headers=_auth(key)).status_code == 200
+    finally:
+        collector.close()
+
+
 def test_ten_thousand_bad_calls_all_4xx_all_quarantined(app, ws) -> None:
     client, collector, key = app
     kinds = [

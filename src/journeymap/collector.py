@@ -238,6 +238,7 @@ class Collector:
                 report.refused = self.workspace.store_refused(_refused_rows(refused), [str(p) for p in refused])
             self.calls.done(files)
             self.rejected.done(refused)
+            self._pending = self.calls.pending_bytes()
             return report
 
     def close(self) -> None:
