@@ -43,6 +43,7 @@ bench: install-test
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/app.py
 	$(PY) bench/collector.py
+	$(PY) bench/store.py
 
 # the app on the 50,000-customer demo: view from the cache, save, 20 readers for 30 s
 bench-app: install

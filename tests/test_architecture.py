@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("metrics", "text"),
     ("render",),
     ("analysis", "reports"),
-    ("workspace", "collector"),
+    ("workspace", "collector", "touchpoint_surveys"),
     ("app",),
     ("commands", "cli", "cli_progress", "demo", "docs_gen", "api"),
 )
@@ -43,8 +43,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "analysis": {"model", "data", "config", "engine", "metrics", "text"},
     "reports": {"model", "data", "config", "engine", "metrics", "text"},
     "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports",
-                  "collector"},
-    "collector": {"data", "config"},
+                  "collector", "touchpoint_surveys"},
+    "collector": {"data", "config", "touchpoint_surveys"},
+    "touchpoint_surveys": {"model", "data", "config", "engine"},
 }
 FRONT_ENDS = {"commands", "cli", "cli_progress", "demo", "docs_gen", "app", "api"}
 #: The package itself gives the Python API's names (``journeymap.open_workspace``),
@@ -54,7 +55,7 @@ PACKAGE_GIVES = {"api"}
 #: functions and each other; from the layers the service wraps they import only the
 #: option types the service's methods take.
 FRONT_END_MAY_IMPORT = {"workspace", "reports", "model", "render", "config", "commands", "cli_progress",
-                        "demo", "cli", "app", "api", "collector"}
+                        "demo", "cli", "app", "api", "collector", "touchpoint_surveys"}
 OPTION_TYPES = {
     "journeymap.engine.funnels": {"FunnelSpec"},
     "journeymap.engine.journeys": {"JourneyOptions"},

@@ -85,7 +85,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 #: Every command: one module each in journeymap.commands, defining a command of its name.
-COMMANDS = ("init", "ingest", "status", "validate", "schema", "new", "discover", "analyze",
+COMMANDS = ("init", "ingest", "status", "compact", "validate", "schema", "new", "discover", "analyze",
             "segments", "clv", "render", "serve", "collect", "users", "demo")
 
 

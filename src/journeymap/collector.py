@@ -23,12 +23,14 @@ from contextlib import contextmanager
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from journeymap.data.segment_calls import MAX_BATCH_BYTES, MAX_CALL_BYTES, Checked, check_call, utc_text
 from journeymap.data.spool import Spool, SpoolReader
 from journeymap.errors import IngestError, JourneymapError
 
+if TYPE_CHECKING:
+    from journeymap.touchpoint_surveys import SurveyDesk
 
 
 class Workspace(Protocol):
@@ -39,6 +41,8 @@ class Workspace(Protocol):
     def ingest(self, kind: str, files: Any, *, fmt: str | None = None) -> Any: ...
 
     def store_refused(self, rows: Any, files: Any) -> int: ...
+
+    def compact(self, *, if_due: bool = False) -> tuple[str, int]: ...
 
 #: the collector's folder in a workspace
 FOLDER = "collector"
@@ -152,6 +156,8 @@ class DrainReport:
     quarantined: int = 0
     to_customers: int = 0
     refused: int = 0
+    answers: int = 0     # survey answers loaded into feedback
+    compacted: int = 0   # events of the log merged into one piece after the drain
     notes: list[str] = field(default_factory=list)
 
 
@@ -169,6 +175,10 @@ class Collector:
         self.writer = writer
         self.calls: Any = Spool(self.folder / "calls") if writer else SpoolReader(self.folder / "calls")
         self.rejected: Any = Spool(self.folder / "refused") if writer else SpoolReader(self.folder / "refused")
+        # survey answers (journeymap.touchpoint_surveys): feedback rows, loaded by the drain
+        self.answers: Any = Spool(self.folder / "answers") if writer else SpoolReader(self.folder / "answers")
+        self._surveys: SurveyDesk | None = None
+        self._audiences_fresh = False
         self.limiter = RateLimiter(rate, burst)
         self.max_pending_bytes = max_pending_bytes
         self._pending = self.calls.pending_bytes()
@@ -198,6 +208,26 @@ class Collector:
         futures = ([self.calls.submit(good)] if good else []) + ([self.rejected.submit(bad)] if bad else [])
         return Received(len(good), refused, _all(futures))
 
+    @property
+    def surveys(self) -> SurveyDesk:
+        """Surveys at touchpoints: links, the pop-up's ask, answers (ADR 0019)."""
+        if self._surveys is None:
+            from journeymap.touchpoint_surveys import SurveyDesk
+
+            self._surveys = SurveyDesk(self.workspace, self.folder)
+        return self._surveys
+
+    def submit_answer(self, row: dict[str, Any]) -> Future[None]:
+        """Spool one checked survey answer (a feedback row); done once it is fsync'd."""
+        return self.answers.submit([json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode()])
+
+    def refuse(self, body: Any, endpoint: str, source: str, reason: str) -> Future[None]:
+        """Keep a refused request raw with its reason (the drain quarantines it)."""
+        line = json.dumps({"reason": reason, "source": source, "endpoint": endpoint,
+                           "receivedAt": utc_text(dt.datetime.now(dt.UTC)), "call": body},
+                          separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        return self.rejected.submit([line])
+
     def overloaded(self) -> bool:
         """More than ``max_pending_bytes`` wait for the drain (as last counted by
         :meth:`seal`): refuse (503) rather than grow."""
@@ -208,22 +238,23 @@ class Collector:
         if self.writer:
             self.calls.seal()
             self.rejected.seal()
+            self.answers.seal()
         self._pending = self.calls.pending_bytes()
-        return bool(self.calls.sealed() or self.rejected.sealed())
+        return bool(self.calls.sealed() or self.rejected.sealed() or self.answers.sealed())
 
     # -- draining -------------------------------------------------------------
     def drain(self) -> DrainReport:
         """Load every sealed segment into the store (the store's one writer), quarantine
         the refused calls, then delete what was committed."""
         with self._drain_lock, _flock(self.folder / ".drain.lock"):  # one drain at a time, across processes
-            if self.writer:
-                self.calls.seal()
-                self.rejected.seal()
-            else:  # segments a killed collector left open: sealed, unless it is alive again
-                self.calls.recover_orphaned()
-                self.rejected.recover_orphaned()
-            files, refused = self.calls.sealed(), self.rejected.sealed()
-            report = DrainReport(files=len(files) + len(refused))
+            spools = (self.calls, self.rejected, self.answers)
+            for spool in spools:
+                if self.writer:
+                    spool.seal()
+                else:  # segments a killed collector left open: sealed, unless it is alive again
+                    spool.recover_orphaned()
+            files, refused, answers = self.calls.sealed(), self.rejected.sealed(), self.answers.sealed()
+            report = DrainReport(files=len(files) + len(refused) + len(answers))
             if files:
                 try:
                     r = self.workspace.ingest("events", files, fmt="segment")
@@ -234,17 +265,35 @@ class Collector:
                     if not str(exc).split(": ", 1)[-1].startswith(NOTHING_NEW):
                         raise  # not stored: the segments stay for the next drain
                     report.notes.append(str(exc))  # committed; nothing new in them
+            if answers:
+                try:
+                    a = self.workspace.ingest("feedback", answers, fmt="jsonl")
+                    report.answers, report.quarantined = a.loaded, report.quarantined + a.quarantined
+                    report.duplicates += a.duplicates
+                except IngestError as exc:
+                    if not str(exc).split(": ", 1)[-1].startswith(NOTHING_NEW):
+                        raise
+                    report.notes.append(str(exc))
             if refused:
                 report.refused = self.workspace.store_refused(_refused_rows(refused), [str(p) for p in refused])
             self.calls.done(files)
             self.rejected.done(refused)
+            self.answers.done(answers)
+            if not self._audiences_fresh or report.to_customers:  # who each survey asks
+                from journeymap.touchpoint_surveys import refresh_audiences
+
+                refresh_audiences(self.workspace, self.surveys.book)
+                self._audiences_fresh = True
             self._pending = self.calls.pending_bytes()
+            if files:  # the appended pieces merged once they have grown (ADR 0018)
+                report.compacted = self.workspace.compact(if_due=True)[1]
             return report
 
     def close(self) -> None:
         if self.writer:
             self.calls.close()
             self.rejected.close()
+            self.answers.close()
 
 
 #: what ingest says after committing a load that added nothing (only identify calls, say)

@@ -317,6 +317,19 @@ class Workspace:
 
         return record_refused(self.store, "events", files, rows)
 
+    def compact(self, *, if_due: bool = False) -> tuple[str, int]:
+        """``journeymap compact``: merge the event log's appended pieces (ADR 0018) into
+        one sorted piece: (``"merged"`` or ``"nothing"``, events merged).  ``if_due``:
+        only when they have grown enough for it to pay (the collector's drain)."""
+        from journeymap.data.event_pieces import compact, needs_compaction
+
+        if if_due and not self.store.execute_write(needs_compaction):
+            return "nothing", 0
+        done = self.store.execute_write(compact)
+        if done.how != "nothing":
+            self.store.checkpoint()
+        return done.how, done.moved
+
     def collector(self, **options: Any) -> Collector:
         """The event collector of this workspace (:class:`journeymap.collector.Collector`)."""
         from journeymap.collector import Collector

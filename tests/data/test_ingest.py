@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from journeymap.data.contracts import SourceConfig
+from journeymap.data.event_pieces import compact, pieces
 from journeymap.data.ingest import ingest
 from journeymap.data.store import Store
 
@@ -40,6 +41,17 @@ def test_overlapping_files_in_one_call_and_across_calls(store: Store,
     assert (r2.loaded, r2.duplicates) == (1, 1)
 
 
+def assert_journeys_whole(rows: list[tuple[object, ...]]) -> None:
+    """Rows in stored order: every customer's rows stand together, sorted (ADR 0018)."""
+    seen: set[object] = set()
+    for i, row in enumerate(rows):
+        if i and rows[i - 1][0] == row[0]:
+            assert rows[i - 1] <= row, (rows[i - 1], row)
+        else:
+            assert row[0] not in seen, f"customer {row[0]} in two places"
+            seen.add(row[0])
+
+
 def test_event_log_physically_ordered_after_several_ingests(
         store: Store, write: Callable[..., Path]) -> None:
     ingest(store, "events", [write("a.csv", EV + "c2,2024-01-05,z\nc1,2024-01-03,b\n")])
@@ -48,8 +60,15 @@ def test_event_log_physically_ordered_after_several_ingests(
     ingest(store, "events", [write("c.csv", EV + "c0,2024-02-01,q\nc2,2024-01-04,a\n")])
     got = store.con.execute("SELECT customer_id, timestamp, event_id FROM event_log "
                             "ORDER BY rowid").fetchall()
-    assert got == sorted(got)
+    # the last load was appended as a piece: each customer's events together, in order
+    assert pieces(store.con)["appends"] == 1
+    assert_journeys_whole(got)
+    assert got != sorted(got)
     assert len(got) == 7
+    assert compact(store.con).how == "merged"
+    merged = store.con.execute("SELECT customer_id, timestamp, event_id FROM event_log "
+                               "ORDER BY rowid").fetchall()
+    assert merged == sorted(got) and pieces(store.con)["appends"] == 0
     names = store.con.execute("SELECT event_id, event FROM event_names ORDER BY 1").fetchall()
     assert [n for _, n in names][:2] == ["b", "z"]      # ids assigned in order of first load
     assert count(store, "SELECT count(*) FROM events WHERE event = 'a'") == 3
@@ -180,13 +199,37 @@ def test_parquet_and_jsonl_ingest(store: Store, tmp_path: Path,
     assert ingest(store, "events", [j]).duplicates == 1
 
 
+def test_parquet_times_typed_read_in_the_source_zone(store: Store, tmp_path: Path,
+                                                     write: Callable[..., Path]) -> None:
+    """Naive Parquet timestamps and dates are local times of --timezone, as text ones
+    are; an out-of-range one is quarantined; the keys equal a CSV's of the same rows."""
+    path = tmp_path / "naive.parquet"
+    store.con.execute(f"""COPY (SELECT * FROM (VALUES
+        ('c1', TIMESTAMP '2024-07-01 12:00:00', 'a'), ('c1', NULL, 'b'),
+        ('c2', TIMESTAMP '1850-01-01 00:00:00', 'a')) t(customer_id, timestamp, event))
+        TO '{path}' (FORMAT parquet)""")
+    r = ingest(store, "events", [path], source=SourceConfig(timezone="Europe/Paris"))
+    assert (r.loaded, r.quarantined) == (1, 2)
+    assert r.by_reason == {"missing required value": 1, "timestamp out of range 1900-2099": 1}
+    assert str(count(store, "SELECT timestamp FROM event_log")) == "2024-07-01 10:00:00"
+    csv = write("same.csv", EV + "c1,2024-07-01 12:00:00,a\n")
+    assert ingest(store, "events", [csv], source=SourceConfig(timezone="Europe/Paris")).duplicates == 1
+    dates = tmp_path / "dates.parquet"
+    store.con.execute(f"""COPY (SELECT 'c3' AS customer_id, DATE '2024-02-01' AS day, 'a' AS event)
+        TO '{dates}' (FORMAT parquet)""")
+    assert ingest(store, "events", [dates], source=SourceConfig(columns={"day": "timestamp"})).loaded == 1
+    assert str(count(store, "SELECT timestamp FROM event_log WHERE customer_id = 'c3'")) == "2024-02-01 00:00:00"
+
+
 def test_status(store: Store, write: Callable[..., Path]) -> None:
     ingest(store, "events", [write("e.csv", EV + "c1,2024-01-01,a\n,2024-01-02,b\n"
                                                  "c2,2024-01-03T05:00:00Z,a\n")])
     status = store.status()
     assert status["tables"]["events"] == {
         "rows": 2, "customers": 2, "time_range": ["2024-01-01T00:00:00Z", "2024-01-03T05:00:00Z"],
-        "event_names": 1}
+        "event_names": 1, "pieces": status["tables"]["events"]["pieces"]}
+    assert status["tables"]["events"]["pieces"]["appends"] == 0
+    assert status["tables"]["events"]["pieces"]["pieces"] == 1
     assert status["quarantine"] == {"rows": 1,
                                     "by_kind": {"events": {"missing required value": 1}}}
     assert status["ingests"] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,16 +44,24 @@ def test_tsv(con: duckdb.DuckDBPyConnection, write: Callable[..., Path]) -> None
     assert rows(con, "st", "_row, a, b") == [(1, "1,5", "2")]
 
 
-def test_parquet_typed_columns_become_text(con: duckdb.DuckDBPyConnection,
-                                           tmp_path: Path) -> None:
+def test_parquet_typed_columns_become_text_but_times_stay_times(
+        con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     path = tmp_path / "e.parquet"
     con.execute(f"""COPY (SELECT 'c' || i AS customer_id, i AS n,
         TIMESTAMP '2024-01-01 10:00:00' + INTERVAL (i) HOUR AS ts,
+        TIMESTAMPTZ '2024-01-01 10:00:00+02' AS tz, DATE '2024-03-01' AS d,
         {{'plan': 'pro'}} AS props FROM range(3) t(i)) TO '{path}' (FORMAT parquet)""")
-    staged = read_file(con, path, None, "st")
-    assert staged.columns == ["customer_id", "n", "ts", "props"]
-    assert rows(con, "st", "_row, customer_id, n, ts, props")[2] == (
-        3, "c2", "2", "2024-01-01 12:00:00", '{"plan":"pro"}')
+    staged = read_file(con, path, None, "st", kind="events")
+    assert staged.columns == ["customer_id", "n", "ts", "tz", "d", "props"]
+    # no text round trip: naive times are read in the source zone later, aware ones are UTC
+    assert staged.typed == {"ts": "local", "tz": "utc", "d": "local"}
+    assert rows(con, "st", "_row, customer_id, n, ts, tz, d, props")[2] == (
+        3, "c2", "2", dt.datetime(2024, 1, 1, 12), dt.datetime(2024, 1, 1, 8),
+        dt.datetime(2024, 3, 1), '{"plan":"pro"}')
+    # customers' attributes are typed by their own inference: text, as from a CSV
+    staged = read_file(con, path, None, "st2", kind="customers")
+    assert staged.typed == {}
+    assert rows(con, "st2", "ts")[2] == ("2024-01-01 12:00:00",)
 
 
 def test_jsonl_rows_and_rejects(con: duckdb.DuckDBPyConnection,

@@ -190,7 +190,13 @@ class Workspace:
     def tables(self) -> pd.DataFrame:
         """The store's tables: rows, customers and time range of each."""
         tables = self.service.status().get("tables") or {}
-        return data_frame([{"table": name, **info} for name, info in tables.items()])
+        return data_frame([{"table": name, **{k: v for k, v in info.items() if k != "pieces"}}
+                           for name, info in tables.items()])
+
+    def compact(self) -> str:
+        """``journeymap compact``: merge the event log's appended pieces into one sorted
+        piece (``"merged"``, or ``"nothing"`` when it is one already)."""
+        return self.service.compact()[0]
 
     def ingests(self, limit: int = 50) -> pd.DataFrame:
         """The latest ingests with their counts."""

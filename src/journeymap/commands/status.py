@@ -29,6 +29,11 @@ def status(workspace: Path, as_json: bool) -> None:
         first, last = t.get("time_range") or (None, None)
         table.add_row(name, f"{t.get('rows', 0):,}", _fmt(t.get("customers")), _fmt(first), _fmt(last))
     out.print(table)
+    pieces = info.get("tables", {}).get("events", {}).get("pieces") or {}
+    if pieces.get("appends"):
+        n = pieces["appends"]
+        out.print(f"event log: {n:,} appended piece{'s' if n != 1 else ''} since the last merge "
+                  f"({pieces['appended_rows']:,} events written; `journeymap compact` merges them)")
     quarantine = info.get("quarantine", {})
     total = quarantine.get("rows", 0)
     out.print(f"quarantine: {total:,} rows")

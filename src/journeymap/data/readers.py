@@ -74,10 +74,13 @@ def _check_file(path: Path, fmt: str) -> bytes:
 
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None,
               stage: str, *, kind: str | None = None, meta: Any = None,
-              max_line_bytes: int = MAX_LINE_BYTES) -> Staged:
+              max_line_bytes: int = MAX_LINE_BYTES, view_ok: bool = False) -> Staged:
     """Read ``path`` into temp table ``stage`` (and ``stage_rejects``); transcript files
     (WebVTT, SRT, plain text, JSON documents) go to ``read_transcripts``.  A line longer
-    than ``max_line_bytes`` is rejected, the rest of the file read (``long_lines``)."""
+    than ``max_line_bytes`` is rejected, the rest of the file read (``long_lines``).
+    ``view_ok``: the stage will only be read, so a Parquet file may be staged as a view
+    over the file (``staged.is_view``) instead of a copy of it.  Drop the stage with
+    :func:`drop_staged`."""
     if kind == "transcripts":
         from journeymap.data.read_transcripts import read_transcript, transcript_format
 
@@ -93,7 +96,7 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None,
         if fmt in ("csv", "tsv"):
             _read_csv(con, path, staged, "\t" if fmt == "tsv" else None, max_line_bytes)
         elif fmt == "parquet":
-            _read_parquet(con, path, staged)
+            _read_parquet(con, path, staged, keep_times=kind != "customers", as_view=view_ok)
         else:
             _read_json(con, path, staged, head, segment=fmt == "segment",
                        limit=max_line_bytes)
@@ -219,24 +222,52 @@ def _rename_reserved(con: duckdb.DuckDBPyConnection, table: str) -> None:
                         f"TO {quote_ident(name)}")
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, staged: Staged) -> None:
+def drop_staged(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Drop a file's stage and its rejects."""
+    con.execute(f"DROP {'VIEW' if staged.is_view else 'TABLE'} IF EXISTS {quote_ident(staged.table)}")
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged.rejects)}")
+
+
+def _sql_text(value: str) -> str:
+    """``value`` as an SQL string literal (a view's text takes no parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, staged: Staged, *,
+                  keep_times: bool = True, as_view: bool = False) -> None:
+    """Stage a Parquet file: values as text, but (``keep_times``) timestamp and date
+    columns as TIMESTAMP (``staged.typed``), so that they are not printed and parsed
+    again (10 M events: no parse at validation, 0.7 s less to stage).  ``as_view``: a
+    view over the file, read where it is used (1.4 s less at 10 M events)."""
     described = con.execute("DESCRIBE SELECT * FROM read_parquet($p)",
                             {"p": str(path)}).fetchall()
     exprs, names = [], column_names([d[0] for d in described], [1] * len(described))
     for (name, typ, *_), alias in zip(described, names):
         q = quote_ident(name)
-        if typ.startswith("TIMESTAMP WITH TIME ZONE"):
+        if keep_times and typ.startswith("TIMESTAMP WITH TIME ZONE"):
+            value = f"timezone('UTC', {q})"
+            staged.typed[alias] = "utc"
+        elif keep_times and (typ == "DATE" or (typ.startswith("TIMESTAMP") and "TIME ZONE" not in typ)):
+            value = f"CAST({q} AS TIMESTAMP)"
+            staged.typed[alias] = "local"
+        elif typ.startswith("TIMESTAMP WITH TIME ZONE"):
             value = f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ')"
         elif typ.endswith("]") or typ.startswith(("STRUCT", "MAP", "JSON", "UNION")):
             value = f"CAST(to_json({q}) AS VARCHAR)"
         else:
             value = f"CAST({q} AS VARCHAR)"
         exprs.append(f"{value} AS {quote_ident(alias)}")
+    staged.columns = names
+    if as_view:
+        select = ", ".join(exprs + ["file_row_number + 1 AS _row", f"{_sql_text(str(path))} AS _file"])
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(staged.table)} AS SELECT {select} "
+                    f"FROM read_parquet({_sql_text(str(path))}, file_row_number = true)")
+        staged.is_view = True
+        return
     select = ", ".join(exprs + ["file_row_number + 1 AS _row", "$f AS _file"])
     con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(staged.table)} AS "
                 f"SELECT {select} FROM read_parquet($p, file_row_number = true)",
                 {"p": str(path), "f": str(path)})
-    staged.columns = names
 
 
 def _document_kind(path: Path, head: bytes) -> str:

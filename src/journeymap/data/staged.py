@@ -26,6 +26,12 @@ class Staged:
     mapping: dict[str, str] = field(default_factory=dict)
     timezone: str | None = None
     questions: list[str] = field(default_factory=list)
+    #: typed sources (Parquet): timestamp columns staged as TIMESTAMP, not text —
+    #: ``"utc"`` when the source said its zone (converted to UTC), ``"local"`` when it
+    #: is naive (the source time zone applies); ingest reads them with no text parse
+    typed: dict[str, str] = field(default_factory=dict)
+    #: the stage is a view over the file (read-only: nothing may reshape it)
+    is_view: bool = False
 
     def mappable(self) -> list[str]:
         """The columns matched to the contract: the source's, less the hidden, plus the

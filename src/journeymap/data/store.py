@@ -78,6 +78,10 @@ SCHEMA: tuple[str, ...] = (
     # a Segment anonymousId and the userId a call named it with: its events are that customer's
     """CREATE TABLE IF NOT EXISTS identities (
         anonymous_id VARCHAR PRIMARY KEY, customer_id VARCHAR NOT NULL, _ingest_id INTEGER NOT NULL)""",
+    # the event log's pieces since its last merge (journeymap.data.event_pieces, ADR 0018)
+    """CREATE TABLE IF NOT EXISTS event_pieces (
+        piece INTEGER PRIMARY KEY, _ingest_id INTEGER, kind VARCHAR NOT NULL, "rows" BIGINT NOT NULL,
+        customers BIGINT NOT NULL, moved BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         _ingest_id INTEGER NOT NULL, kind VARCHAR NOT NULL, file VARCHAR NOT NULL,
         "row" BIGINT, field VARCHAR, reason VARCHAR NOT NULL, raw VARCHAR)""",
@@ -122,6 +126,18 @@ def _add_event_seq(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute("ALTER TABLE event_log ADD COLUMN _seq BIGINT DEFAULT 0")
     con.execute(f"UPDATE event_log SET _seq = CAST(_ingest_id AS BIGINT) << {SEQ_BITS}")
+
+
+def event_pieces_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The event log's pieces (:mod:`journeymap.data.event_pieces`): ``appends`` since
+    the last merge, ``appended_rows`` they wrote (a row an append moves again counts
+    again) and when the log was last ``merged_at``."""
+    appends, rows = con.execute("SELECT count(*), coalesce(sum(\"rows\"), 0) FROM event_pieces "
+                                "WHERE kind = 'append'").fetchone() or (0, 0)
+    merged = con.execute("SELECT strftime(max(created_at), '%Y-%m-%dT%H:%M:%SZ') FROM event_pieces "
+                         "WHERE kind = 'merged'").fetchone()
+    return {"pieces": 1 + int(appends), "appends": int(appends), "appended_rows": int(rows),
+            "merged_at": merged[0] if merged else None}
 
 
 def _lock_for(key: str) -> threading.RLock:
@@ -205,6 +221,11 @@ class Store:
 
         self.execute_write(create)
 
+    def checkpoint(self) -> None:
+        """Write the WAL into the file (gives back the space of deleted rows)."""
+        with self._lock:
+            self._con.execute("CHECKPOINT")
+
     def close(self) -> None:
         """Close the connection (a later use raises)."""
         self._con.close()
@@ -240,6 +261,7 @@ class Store:
                             "time_range": [lo, hi] if lo is not None else None}
         names = con.execute("SELECT count(*) FROM event_names").fetchone()
         tables["events"]["event_names"] = names[0] if names else 0
+        tables["events"]["pieces"] = event_pieces_info(con)
         by: dict[str, dict[str, int]] = {}
         for kind, reason, n in con.execute(
                 "SELECT kind, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY ALL").fetchall():

@@ -135,6 +135,8 @@ def _constant(con: duckdb.DuckDBPyConnection, staged: Staged, column: str, value
     if column not in staged.columns:
         con.execute(f"ALTER TABLE {t} ADD COLUMN {c} VARCHAR")
         staged.columns.append(column)
+    elif staged.typed.pop(column, None):  # a typed timestamp column replaced by text
+        con.execute(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE VARCHAR")
     con.execute(f"UPDATE {t} SET {c} = $v", {"v": value})
 
 
@@ -169,7 +171,7 @@ def _long(con: duckdb.DuckDBPyConnection, staged: Staged, source: SourceConfig, 
     parts = []
     for i, (column, metric) in enumerate(questions):
         params[f"m{i}"], params[f"q{i}"] = metric, column
-        v = f"s.{quote_ident(column)}"
+        v = f"CAST(s.{quote_ident(column)} AS VARCHAR)"
         parts.append(f"SELECT s.*, $m{i} AS metric, "
                      f"coalesce(nullif(regexp_extract({v}, $num, 1), ''), {v}) AS score, "
                      f"$q{i} AS question, {i} AS _q FROM {t} AS s "

@@ -239,6 +239,36 @@ MatchT = Annotated[
 ]
 
 
+#: The survey question asked when a touchpoint's survey names none
+DEFAULT_QUESTIONS = {
+    "csat": "How satisfied are you with {touchpoint}?",
+    "nps": "How likely are you to recommend us to a friend or colleague?",
+    "ces": "How easy was it to get what you needed at {touchpoint}?",
+}
+
+
+class Survey(_Model):
+    """A one-question survey asked at a touchpoint (CSAT 1-5, NPS 0-10 or CES 1-7), by
+    the app's pop-up script, a signed single-use link (email, SMS) or the API."""
+
+    metric: Literal["csat", "nps", "ces"] = Field(description="what is asked: csat (1-5), nps (0-10), ces (1-7)")
+    question: str | None = Field(default=None, min_length=1, max_length=300,
+                                 description="the question; default: the metric's usual wording")
+    comment: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="the prompt of an optional free-text comment; omitted: no comment")
+    audience: str | None = Field(default=None, description="customer rule: who is asked "
+                                 "(e.g. plan == 'pro'); default everyone")
+    every_days: int = Field(default=90, ge=0, le=3650,
+                            description="ask one customer at most once per this many days (0: every time)")
+    sample: float = Field(default=1.0, gt=0, le=1, description="share of the eligible customers asked")
+
+    _audience_parses = field_validator("audience")(_check_rule)
+
+    def question_for(self, touchpoint: str) -> str:
+        """The question as asked at ``touchpoint`` (its name)."""
+        return (self.question or DEFAULT_QUESTIONS[self.metric]).replace("{touchpoint}", touchpoint)
+
+
 class Touchpoint(_Model):
     """A moment of contact between customer and company, on one channel."""
 
@@ -259,6 +289,8 @@ class Touchpoint(_Model):
     )
     submap: str | None = Field(default=None, description="path or id of a more detailed map")
     kpis: list[Kpi] = Field(default_factory=list, description="KPIs measured at this touchpoint")
+    survey: Survey | None = Field(default=None, description="a survey asked at this touchpoint "
+                                  "(journeymap survey link, the pop-up script, POST /v1/survey)")
 
 
 class Lanes(_Model):
