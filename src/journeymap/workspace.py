@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from journeymap.analysis import Filters
     from journeymap.collector import Collector
+    from journeymap.touchpoint_surveys import SurveyDesk
     from journeymap.data.ingest import IngestReport
     from journeymap.data.read_transcripts import TranscriptMeta
     from journeymap.data.store import Store
@@ -329,6 +330,35 @@ class Workspace:
         if done.how != "nothing":
             self.store.checkpoint()
         return done.how, done.moved
+
+    def surveys(self) -> SurveyDesk:
+        """Surveys at touchpoints: signed single-use links and the pop-up's asks
+        (:mod:`journeymap.touchpoint_surveys`; the collector takes the answers)."""
+        from journeymap.collector import FOLDER
+        from journeymap.touchpoint_surveys import SurveyDesk
+
+        return SurveyDesk(self, self.root / FOLDER)
+
+    def survey_links(self, map_ref: str, touchpoint: str, customers: Sequence[str] | None = None, *,
+                     segment: str | None = None, days: float = 14, base_url: str = "") -> list[tuple[str, str]]:
+        """(customer, link) for each of ``customers`` — default: the survey's audience, or
+        ``segment``'s customers, or every customer — to the survey at ``touchpoint``."""
+        from journeymap.engine.journeys import customers_matching
+        from journeymap.model.rules import RuleError
+        from journeymap.touchpoint_surveys import SurveyError, find_survey
+
+        desk = self.surveys()
+        spec = find_survey(self, map_ref, touchpoint)
+        if customers is None:
+            rule = segment or spec.survey.audience
+            con = self.store.ibis()
+            try:
+                table = customers_matching(con, rule) if rule else con.table("customers").select("customer_id")
+                customers = [str(c) for c in table.to_pyarrow().column(0).to_pylist()]
+            except (RuleError, JourneymapError) as exc:
+                raise SurveyError(f"segment '{rule}': {exc}") from None
+        return [(c, desk.link(spec.map_id, spec.touchpoint.id, c, days=days, base_url=base_url))
+                for c in customers]
 
     def collector(self, **options: Any) -> Collector:
         """The event collector of this workspace (:class:`journeymap.collector.Collector`)."""

@@ -49,3 +49,28 @@ def test_events_posted_to_the_app_reach_its_maps(workspace: Path) -> None:
     with Workspace.open(workspace) as ws:
         rows = ws.store.con.execute("SELECT count(*) FROM events WHERE customer_id LIKE 'LIVE%'").fetchone()[0]
     assert rows == 26
+
+
+def test_serve_collect_serves_the_survey_script_and_links(workspace: Path) -> None:
+    """The pop-up script and a touchpoint's survey link are served by the app too, and
+    the answer reaches the store through the app's drain."""
+    import yaml
+
+    app = with_collector(create_app(workspace), every=3600)
+    ws = app.state.jm.ws
+    path = ws.resolve_map("sme-onboarding-churn")
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tp = doc["stages"][0]["touchpoints"][0]
+    tp["survey"] = {"metric": "ces"}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with TestClient(app) as c:
+        app.state.jm.accounts.add("olga@example.com", "owner", password=PASSWORD)
+        assert c.get("/survey.js").status_code == 200
+        link = app.collector.surveys.link("sme-onboarding-churn", tp["id"], "C000001")
+        form = c.get(link)
+        assert form.status_code == 200 and form.text.count('type="radio"') == 7  # CES 1-7, no account needed
+        assert c.post(link, data={"score": "6"}).status_code == 200
+        assert app.collector.drain().answers == 1
+    with Workspace.open(workspace) as w:
+        got = w.store.con.execute("SELECT metric, score, touchpoint FROM feedback WHERE extra->>'via' = 'link'").fetchall()
+    assert got == [("ces", 6.0, tp["id"])]
