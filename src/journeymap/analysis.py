@@ -148,8 +148,8 @@ for _name, _fn, _spec in (
     ("goal", lambda c: goal_section(c.con, c.jmap), {"cost": 1.0}),
     ("emotion", _text(emotion_section), {"cost": 1.0}),
     ("themes", _text(themes_section), {"cost": 2.0, "fast": False}),
-    ("alerts", lambda c: decay_alerts(c.result.get("feedback"), c.result.get("goal")),
-     {"cost": 0.01, "reads": ("feedback", "goal")}),
+    ("alerts", lambda c: decay_alerts(c.result.get("feedback"), c.result.get("goal"), c.result.get("stage_periods")),
+     {"cost": 0.01, "reads": ("feedback", "goal", "stage_periods")}),
     (BEHAVIOUR, _behaviour, {"cost": 3.5, "hidden": True}),
     # pain points read every section they can: those above, and the slow ones when asked for
     ("pain_points", _pains, {"reads": _READS_FOR_PAINS, "uses": ("clv", "themes", "clusters"),

@@ -127,3 +127,46 @@ def test_a_decay_in_the_data_shows_in_the_analysis(tmp_path: Path) -> None:
     assert not any(a["target"] == "support_chat" for a in quiet["alerts"] + steady["alerts"])
     chat = [a for a in found["alerts"] if a["target"] == "support_chat" and a["metric"] == "csat"]
     assert chat and chat[0]["p_adjusted"] < ALPHA and chat[0]["period"] == last
+
+
+STAGES = [f"s{i}" for i in range(6)]
+
+
+def _conversions(rng: np.random.Generator, months: int, p_of: dict[tuple[str, int], float] | None = None,
+                 n: int = 300) -> dict[str, object]:
+    """``stage_periods`` of ``months`` complete months: binomial noise around 0.5, or p_of."""
+    p_of = p_of or {}
+    out: dict[str, object] = {"window_days": 30, "period": "month", "stages": {}}
+    for i, stage in enumerate(STAGES[:-1]):
+        periods = {}
+        for m in range(months):
+            k = int(rng.binomial(n, p_of.get((stage, m), 0.5)))
+            periods[f"{2026 + m // 12}-{m % 12 + 1:02d}"] = {"n": n, "converted": k, "value": k / n}
+        out["stages"][stage] = {"next": STAGES[i + 1], "periods": periods}  # type: ignore[index]
+    return out
+
+
+def test_a_planted_conversion_drop_fires_in_one_family_with_the_kpis() -> None:
+    rng = np.random.default_rng(5)
+    feedback = {"periods": {"2026-09": _period(rng), "2026-10": _period(rng)}}
+    stages = _conversions(rng, 3, {("s2", 2): 0.3})
+    out = decay_alerts(feedback, stage_periods=stages)
+    assert out["tests"] == 1 + 3 * len(TOUCHPOINTS) + len(STAGES) - 1
+    [alert] = out["alerts"]
+    assert (alert["kind"], alert["target"], alert["next"], alert["level"]) == ("conversion_drop", "s2", "s3", "stage")
+    assert (alert["previous_period"], alert["period"]) == ("2026-02", "2026-03")
+    assert alert["p_adjusted"] < ALPHA and alert["n"] == 300 and "within 30 days fell from" in alert["text"]
+    # a rise is no alert; nor is a drop measured on too few customers
+    assert decay_alerts(None, stage_periods=_conversions(rng, 3, {("s2", 2): 0.7}))["alerts"] == []
+    assert decay_alerts(None, stage_periods=_conversions(rng, 3, {("s2", 2): 0.05}, n=20))["alerts"] == []
+
+
+def test_twenty_months_of_conversion_noise_raise_no_alert() -> None:
+    rng = np.random.default_rng(6)
+    stages = _conversions(rng, 21)
+    fired = []
+    for m in range(20):
+        window = {"window_days": 30, "stages": {s: {"next": b["next"], "periods": dict(
+            sorted(b["periods"].items())[m:m + 2])} for s, b in stages["stages"].items()}}  # type: ignore[union-attr]
+        fired += decay_alerts(None, stage_periods=window)["alerts"]
+    assert fired == []

@@ -124,6 +124,7 @@ class Analysis:
     emotion = _Table("emotion")
     emotion_touchpoints = _Table("emotion_touchpoints")
     themes = _Table("themes")
+    stage_periods = _Table("stage_periods")
     alerts = _Table("alerts")
 
     # -- other forms ----------------------------------------------------------

@@ -169,6 +169,15 @@ def _churn(part: str) -> Callable[[Any], list[Record]]:
     return lambda section: _records(section.get(part)) if isinstance(section, Mapping) else []
 
 
+def _stage_periods(section: Any) -> list[Record]:
+    """One row per stage and complete month: customers entering it, converted, share."""
+    if not isinstance(section, Mapping):
+        return []
+    return [{"stage": stage, "next": block.get("next"), "period": period, **flatten(v)}
+            for stage, block in (section.get("stages") or {}).items()
+            for period, v in (block.get("periods") or {}).items()]
+
+
 def _cohorts(section: Any) -> list[Record]:
     """One row per cohort and period since its start: active customers and retention."""
     if not isinstance(section, Mapping):
@@ -277,8 +286,10 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("emotion_touchpoints", "emotion", _part("touchpoints"), "Each touchpoint's emotion value."),
     TableSpec("themes", "themes", _part("themes"), "Themes of the comments, with customers, sentiment and "
               "quotes."),
-    TableSpec("alerts", "alerts", _part("alerts"), "KPIs significantly worse in the latest period than in the "
-              "one before (Holm-corrected), and a goal off track, with their evidence."),
+    TableSpec("stage_periods", "stage_periods", _stage_periods, "Each stage's conversion to a later stage "
+              "within 30 days, per complete month of entering it."),
+    TableSpec("alerts", "alerts", _part("alerts"), "KPIs and stage conversions significantly worse in the latest "
+              "period than in the one before (Holm-corrected), and a goal off track, with their evidence."),
 )}
 
 

@@ -277,9 +277,9 @@ def _print_insight(result: dict[str, Any]) -> None:
         out.print(Text.assemble(("Goal", "bold"), f": {str(goal.get('status')).replace('_', ' ')} — "
                                 f"{goal.get('reason', '')}"))
     alerts = result.get("alerts")
-    decays = [a for a in (alerts or {}).get("alerts", []) if a.get("kind") == "kpi_decay"]
+    decays = [a for a in (alerts or {}).get("alerts", []) if a.get("kind") in ("kpi_decay", "conversion_drop")]
     if decays:
-        out.print(Text.assemble(("Alerts", "bold"), f" ({alerts['periods'][1]} against {alerts['periods'][0]}, "
-                                f"{alerts['tests']} KPIs tested, Holm-corrected)"))
+        out.print(Text.assemble(("Alerts", "bold"), f" (latest period against the one before, {alerts['tests']} "
+                                "KPIs and stage conversions tested, Holm-corrected)"))
         for a in decays:
             out.print(Text.assemble(("  ! ", "red"), a["text"]), highlight=False)

@@ -45,6 +45,7 @@ from journeymap.engine.paths import loops, path_variants, paths_around
 from journeymap.engine.scope import event_names, iso
 from journeymap.engine.scratch import shared_scratch
 from journeymap.engine.sections import SECTIONS
+from journeymap.engine.stage_periods import stage_conversion_by_period
 from journeymap.engine.stages import Reach, decay_points, stage_funnel
 from journeymap.engine.transitions import transitions
 from journeymap.model.document import JourneyMap
@@ -279,6 +280,15 @@ for _name, _fn in (
         SECTIONS.register(_name, None, phase="results", default=list)
     else:
         register_section(_name, _fn, cost=HEAVY.get(_name, 0.0))
+
+
+def stage_periods_section(a: Analysis) -> dict[str, Any]:
+    """Each stage's conversion to a later one within 30 days, per month of entering it
+    (complete months only): what conversion-drop alerts compare."""
+    return stage_conversion_by_period(a.journeys, a.jmap, until=scalar(a.events.timestamp.max()))
+
+
+register_section("stage_periods", stage_periods_section, cost=0.3)
 
 
 def group_table(con: ibis.BaseBackend, attribute: str) -> ir.Table:

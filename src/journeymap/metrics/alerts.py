@@ -1,5 +1,7 @@
 """Decay alerts: a touchpoint's (or the journey's) CSAT, NPS or CES significantly worse
-in the latest period than in the one before, and a goal off track — with the evidence.
+in the latest period than in the one before, a stage's conversion significantly lower in
+the latest complete month than in the one before, and a goal off track — with the
+evidence.
 
 Read from the analysis's own sections — ``feedback.periods`` (each KPI per month with
 n and interval) and ``goal`` — so the alert and the numbers on the page are the same
@@ -75,15 +77,40 @@ def _kpis(block: Any) -> dict[tuple[str, str], Mapping[str, Any]]:
     return out
 
 
-def decay_alerts(feedback: Any, goal: Any = None, *, alpha: float = ALPHA, min_n: int = MIN_N) -> dict[str, Any]:
+def _conversion_rows(stage_periods: Any, min_n: int) -> list[tuple[Any, ...]]:
+    """One test per stage: its conversion in the latest complete period against the one
+    before (two-proportion z), when both have ``min_n`` customers."""
+    rows = []
+    stages = stage_periods.get("stages") if isinstance(stage_periods, Mapping) else None
+    for stage, block in (stages or {}).items():
+        periods = block.get("periods") or {}
+        names = sorted(periods)
+        if len(names) < 2:
+            continue
+        before, latest = names[-2], names[-1]
+        a, b = periods[before], periods[latest]
+        if int(a.get("n") or 0) < min_n or int(b.get("n") or 0) < min_n:
+            continue
+        r = two_proportion_z(int(b["converted"]), int(b["n"]), int(a["converted"]), int(a["n"]))
+        if r.p_value is None or r.statistic is None:
+            continue
+        rows.append((stage, block.get("next"), before, latest, a, b, r.test, r.statistic, r.p_value))
+    return rows
+
+
+def decay_alerts(feedback: Any, goal: Any = None, stage_periods: Any = None, *, alpha: float = ALPHA,
+                 min_n: int = MIN_N) -> dict[str, Any]:
     """The ``alerts`` section: ``alerts`` (worse first), ``tests`` (how many ran),
-    ``periods`` compared and the rule used."""
+    ``periods`` compared and the rule used.  ``stage_periods``: each stage's conversion
+    per complete period (:mod:`journeymap.engine.stage_periods`); a significant drop is a
+    ``conversion_drop`` alert, tested in the same corrected family as the KPIs."""
     periods = feedback.get("periods") if isinstance(feedback, Mapping) else None
     names = sorted(periods) if isinstance(periods, Mapping) else []
     out: dict[str, Any] = {"alerts": [], "tests": 0, "periods": None,
                            "rule": f"latest period against the one before; Holm-corrected p < {alpha}, "
-                                   f"at least {min_n} answers in each; CSAT: two-proportion z, NPS and CES: "
-                                   "z of the difference"}
+                                   f"at least {min_n} answers (or customers) in each; CSAT and stage "
+                                   "conversion: two-proportion z, NPS and CES: z of the difference; "
+                                   "conversion over complete months only"}
     if len(names) >= 2:
         before, latest = names[-2], names[-1]
         out["periods"] = [before, latest]
@@ -100,9 +127,14 @@ def decay_alerts(feedback: Any, goal: Any = None, *, alpha: float = ALPHA, min_n
             if found is None:
                 continue
             rows.append((where, metric, a, b, *found))
-        adjusted = holm([r[6] for r in rows])
-        out["tests"] = len(rows)
-        for (where, metric, a, b, test, stat, p), p_adj in zip(rows, adjusted, strict=True):
+    else:
+        rows = []
+    conversions = _conversion_rows(stage_periods, min_n)
+    total = len(rows) + len(conversions)
+    adjusted = holm([r[6] for r in rows] + [r[8] for r in conversions])
+    out["tests"] = total
+    if rows:
+        for (where, metric, a, b, test, stat, p), p_adj in zip(rows, adjusted[:len(rows)], strict=True):
             change = float(b["value"]) - float(a["value"])
             if p_adj is not None and p_adj < alpha and change * WORSE[metric] > 0:
                 out["alerts"].append({
@@ -114,12 +146,27 @@ def decay_alerts(feedback: Any, goal: Any = None, *, alpha: float = ALPHA, min_n
                     "change": change, "test": test, "statistic": stat, "p_value": p, "p_adjusted": p_adj,
                     "text": f"{metric.upper()} of {where} fell from {_fmt(metric, a['value'])} (n={a.get('n')}) "
                             f"in {before} to {_fmt(metric, b['value'])} (n={b.get('n')}) in {latest}; "
-                            f"p = {p_adj:.2g} after correcting for {len(rows)} tests"
+                            f"p = {p_adj:.2g} after correcting for {total} tests"
                             if WORSE[metric] < 0 else
                             f"{metric.upper()} of {where} rose from {_fmt(metric, a['value'])} (n={a.get('n')}) "
                             f"in {before} to {_fmt(metric, b['value'])} (n={b.get('n')}) in {latest}; "
-                            f"p = {p_adj:.2g} after correcting for {len(rows)} tests"})
-        out["alerts"].sort(key=lambda x: x["p_adjusted"])
+                            f"p = {p_adj:.2g} after correcting for {total} tests"})
+    window = stage_periods.get("window_days") if isinstance(stage_periods, Mapping) else None
+    for (stage, nxt, before, latest, a, b, test, stat, p), p_adj in zip(conversions, adjusted[len(rows):],
+                                                                         strict=True):
+        change = float(b["value"]) - float(a["value"])
+        if p_adj is not None and p_adj < alpha and change < 0:
+            out["alerts"].append({
+                "kind": "conversion_drop", "target": stage, "level": "stage", "metric": "conversion",
+                "next": nxt, "window_days": window, "period": latest, "previous_period": before,
+                "value": b["value"], "n": b["n"], "ci_low": b.get("ci_low"), "ci_high": b.get("ci_high"),
+                "previous_value": a["value"], "previous_n": a["n"],
+                "previous_ci_low": a.get("ci_low"), "previous_ci_high": a.get("ci_high"),
+                "change": change, "test": test, "statistic": stat, "p_value": p, "p_adjusted": p_adj,
+                "text": f"conversion from {stage} to a later stage within {window} days fell from "
+                        f"{a['value']:.0%} (n={a['n']}) in {before} to {b['value']:.0%} (n={b['n']}) in {latest}; "
+                        f"p = {p_adj:.2g} after correcting for {total} tests"})
+    out["alerts"].sort(key=lambda x: x.get("p_adjusted", 1.0))
     if isinstance(goal, Mapping) and goal.get("status") == "off_track":
         out["alerts"].append({
             "kind": "goal_off_track", "target": "goal", "level": "map", "metric": goal.get("metric"),
