@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("metrics", "text"),
     ("render",),
     ("analysis", "reports"),
-    ("workspace", "collector", "touchpoint_surveys"),
+    ("workspace", "collector", "touchpoint_surveys", "snapshots"),
     ("app",),
     ("commands", "cli", "cli_progress", "demo", "docs_gen", "api"),
 )
@@ -43,7 +43,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "analysis": {"model", "data", "config", "engine", "metrics", "text"},
     "reports": {"model", "data", "config", "engine", "metrics", "text"},
     "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports",
-                  "collector", "touchpoint_surveys"},
+                  "collector", "touchpoint_surveys", "snapshots"},
+    "snapshots": set(),
     "collector": {"data", "config", "touchpoint_surveys"},
     "touchpoint_surveys": {"model", "data", "config", "engine"},
 }
@@ -55,7 +56,7 @@ PACKAGE_GIVES = {"api"}
 #: functions and each other; from the layers the service wraps they import only the
 #: option types the service's methods take.
 FRONT_END_MAY_IMPORT = {"workspace", "reports", "model", "render", "config", "commands", "cli_progress",
-                        "demo", "cli", "app", "api", "collector", "touchpoint_surveys"}
+                        "demo", "cli", "app", "api", "collector", "touchpoint_surveys", "snapshots"}
 OPTION_TYPES = {
     "journeymap.engine.funnels": {"FunnelSpec"},
     "journeymap.engine.journeys": {"JourneyOptions"},

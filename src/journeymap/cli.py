@@ -86,7 +86,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 #: Every command: one module each in journeymap.commands, defining a command of its name.
 COMMANDS = ("init", "ingest", "status", "compact", "validate", "schema", "new", "discover", "analyze",
-            "segments", "clv", "render", "serve", "collect", "survey", "users", "demo")
+            "segments", "clv", "render", "serve", "collect", "survey", "watch", "users", "demo")
 
 
 def _register_commands() -> None:

@@ -360,6 +360,22 @@ class Workspace:
         return [(c, desk.link(spec.map_id, spec.touchpoint.id, c, days=days, base_url=base_url))
                 for c in customers]
 
+    def record_snapshot(self, map_id: str, analysis: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Keep today's numbers of map ``map_id`` from ``analysis`` in its history
+        (:mod:`journeymap.snapshots`): (the snapshot, its alerts that the one before did
+        not have)."""
+        from journeymap.snapshots import new_alerts, record, snapshot_of
+
+        snap = snapshot_of(analysis, map_id=map_id)
+        before = record(self.root, snap)
+        return snap, new_alerts(snap, before)
+
+    def history(self, map_ref: str | os.PathLike[str]) -> list[dict[str, Any]]:
+        """Every snapshot of a map (id or path), oldest first."""
+        from journeymap.snapshots import history
+
+        return history(self.root, self.load_map(self.resolve_map(map_ref)).id)
+
     def collector(self, **options: Any) -> Collector:
         """The event collector of this workspace (:class:`journeymap.collector.Collector`)."""
         from journeymap.collector import Collector

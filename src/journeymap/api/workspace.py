@@ -193,6 +193,15 @@ class Workspace:
         return data_frame([{"table": name, **{k: v for k, v in info.items() if k != "pieces"}}
                            for name, info in tables.items()])
 
+    def history(self, map: Map | str | os.PathLike[str]) -> pd.DataFrame:  # noqa: A002 - the CLI's name
+        """The map's snapshots as one row per number and day: ``day``, ``taken_at``,
+        ``kind`` (stage, touchpoint, journey, goal), ``target``, ``metric``, ``value``,
+        ``n`` and interval — for trends (``journeymap watch`` and the app keep them)."""
+        ref = map.id if isinstance(map, Map) else map
+        rows = [{"day": snap.get("day"), "taken_at": snap.get("taken_at"), **r}
+                for snap in self.service.history(ref) for r in snap.get("numbers") or []]
+        return data_frame(rows)
+
     def compact(self) -> str:
         """``journeymap compact``: merge the event log's appended pieces into one sorted
         piece (``"merged"``, or ``"nothing"`` when it is one already)."""

@@ -329,6 +329,15 @@ def analysis(request: Request, response: Response, ref: str, segment: str = "", 
             "analysis": cached.result if cached else None}
 
 
+@router.get("/maps/{ref}/history")
+def history(request: Request, ref: str) -> list[dict[str, Any]]:
+    """The map's snapshots, oldest first: per day, every stage's reach and conversion,
+    every touchpoint's and the journey's KPIs with n, the goal, the alerts (what the
+    app's refreshes and ``journeymap watch`` kept)."""
+    st = state_of(request)
+    return st.library.ws.history(st.library.get(ref).row.ref)
+
+
 @router.get("/maps/{ref}/analytics/{view_id}")
 def analytics(request: Request, response: Response, ref: str, view_id: str, segment: str = "",
               since: str = "", until: str = "", by: str = "") -> dict[str, Any]:

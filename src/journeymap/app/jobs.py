@@ -68,6 +68,7 @@ class Jobs:
         self._running: dict[tuple[int, str, int, str], str] = {}  # (map, checksum, data, filters) -> job id
         self._guard = threading.Lock()
         self._futures: dict[str, Future[None]] = {}
+        self._stop = threading.Event()
         #: told ``("map.alert", data)`` of each alert an analysis raises that the map's
         #: analysis before it did not (the app's webhooks)
         self.notify: Callable[[str, dict[str, Any]], Any] | None = None
@@ -76,7 +77,32 @@ class Jobs:
                 job.status, job.error, job.finished_at = "failed", "the app stopped before it finished", utcnow()
 
     def close(self) -> None:
+        self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def refresh_every(self, seconds: float) -> threading.Thread:
+        """Every ``seconds``, start an analysis of each valid map whose cached one is not
+        fresh (its map or the data changed): the app's scheduler, so that alerts fire and
+        snapshots are kept with nobody looking (``journeymap serve``)."""
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                self.refresh_all()
+
+        thread = threading.Thread(target=loop, name="journeymap-refresh", daemon=True)
+        thread.start()
+        return thread
+
+    def refresh_all(self) -> int:
+        """Start the analyses that are due (see :meth:`refresh_every`); how many."""
+        started = 0
+        try:
+            self.library.sync()
+            for m in self.library.maps():
+                if m.latest.valid:
+                    started += self.analysis_for(m.row.ref)[1] is not None
+        except Exception:  # noqa: BLE001 - the next round tries again
+            log.exception("scheduled refresh failed")
+        return started
 
     # -- analyses --------------------------------------------------------------
     def analysis_for(self, ref: str, *, start: bool = True,
@@ -227,6 +253,10 @@ class Jobs:
                                       result=json.dumps(result, default=str), seconds=seconds))
             if exists is None and not filters:
                 self._tell_alerts(jmap.id, result, json.loads(before) if before else None)
+                try:  # the map's numbers of today, for its trends (journeymap.snapshots)
+                    self.library.ws.record_snapshot(jmap.id, result)
+                except OSError as exc:
+                    log.warning("snapshot of %s not kept: %s", jmap.id, exc)
             self._update(job_id, status="done", progress=1.0, step="done", finished_at=utcnow(),
                          result={"seconds": round(seconds, 3), "data_version": data_version})
         except Exception as exc:  # the job records it; the app keeps serving

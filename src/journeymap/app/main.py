@@ -46,6 +46,10 @@ def templates_env() -> jinja2.Environment:
     return env
 
 
+#: how often ``serve`` looks for maps to analyse again (their data or their text changed)
+REFRESH_SECONDS = 30.0
+
+
 def create_app(root: str | Path, *, database_url: str | None = None, user: str | None = None,
                sync_on_start: bool = True, warm: bool = False) -> FastAPI:
     """The app serving the workspace at ``root``; ``warm`` queues the analysis of every
@@ -57,10 +61,9 @@ def create_app(root: str | Path, *, database_url: str | None = None, user: str |
     if sync_on_start:
         library.sync()
     jobs = Jobs(library, sessions)
-    if warm:
-        for m in library.maps():
-            if m.latest.valid:
-                jobs.analysis_for(m.row.ref)
+    if warm:  # and from then on, the scheduler: a map whose data or text changed is analysed again
+        jobs.refresh_all()
+        jobs.refresh_every(REFRESH_SECONDS)
     secret = load_secret(ws.root / APP_DIR)
     accounts = Accounts(sessions, library.workspace_id)
     from journeymap.app.webhooks import Webhooks
