@@ -135,20 +135,28 @@ def test_the_app_schedules_refreshes_keeps_snapshots_and_serves_the_history(ws_r
     with TestClient(app) as c:
         assert c.get(f"/api/maps/{SME}/history").json() == []
         assert jm.jobs.refresh_all() >= 1  # nothing analysed yet: every map is due
-        for job in list(jm.jobs._futures):
-            jm.jobs.wait(job, timeout=120)
+        _until_fresh(c, every_map=True)
         got = c.get(f"/api/maps/{SME}/history").json()
         assert len(got) == 1 and got[0]["map"] == SME and got[0]["numbers"]
-        for job in list(jm.jobs._futures):
-            jm.jobs.wait(job, timeout=120)
         assert jm.jobs.refresh_all() == 0  # all fresh: nothing to do
         jm.ws.ingest("feedback", [_feedback_file(tmp_path)])  # the data changed: due again
         assert jm.jobs.refresh_all() >= 1
-        for job in list(jm.jobs._futures):
-            jm.jobs.wait(job, timeout=120)
+        _until_fresh(c)
         numbers = c.get(f"/api/maps/{SME}/history").json()[-1]["numbers"]
         assert any(r["target"] == "support_chat" and r["metric"] == "csat" for r in numbers)
         assert c.get("/api/maps/nope/history").status_code == 404
+
+
+def _until_fresh(c: TestClient, *, every_map: bool = False, wait: float = 120) -> None:
+    """Until the map's analysis (or every map's) is fresh for the current data."""
+    import time
+
+    refs = [m["ref"] for m in c.get("/api/maps").json()] if every_map else [SME]
+    deadline = time.monotonic() + wait
+    for ref in refs:
+        while not c.get(f"/api/maps/{ref}/analysis").json()["fresh"]:
+            assert time.monotonic() < deadline, f"{ref}: no fresh analysis"
+            time.sleep(0.3)
 
 
 def _feedback_file(tmp_path: Path) -> Path:
@@ -166,3 +174,24 @@ def test_a_notebook_reads_the_history_as_a_table(ws_root: Path) -> None:
     assert list(frame.columns[:6]) == ["day", "taken_at", "kind", "target", "metric", "value"]
     signup = frame[(frame.kind == "stage") & (frame.target == "signup") & (frame.metric == "customers")]
     assert len(signup) == 1 and signup.value.iloc[0] > 0
+
+
+def test_the_trends_view_draws_the_history_refresh_by_refresh(ws_root: Path) -> None:
+    import datetime as dt
+
+    from journeymap.app.main import create_app
+
+    with Workspace.open(ws_root) as ws:
+        analysis = ws.analyze(SME, sections=["stages", "goal", "feedback", "scope", "alerts"])
+    for days_ago, shift in ((2, -0.05), (1, 0.0)):
+        moved = {**analysis, "stages": [{**s, "conversion_to_next": (s["conversion_to_next"] or 0) + shift}
+                                        for s in analysis["stages"]]}
+        record(ws_root, snapshot_of(moved, map_id=SME,
+                                    taken_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)))
+    app = create_app(ws_root, user="ana")
+    with TestClient(app) as c:
+        _until_fresh(c)
+        page = c.get(f"/maps/{SME}/analytics/trends")
+        assert page.status_code == 200
+        assert "Refresh by refresh" in page.text and "SIGN-UP: CONVERSION TO NEXT" in page.text
+        assert "3 days kept in snapshots/" in page.text  # two written here, today's by the analysis

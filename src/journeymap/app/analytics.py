@@ -96,16 +96,18 @@ def view_of(st: AppState, ref: str, view_id: str, filters: Filters) -> dict[str,
     cached, job = st.jobs.analysis_for(ref, filters=filters)
     summary = st.library.get(ref)
     view: AnalyticsView | None = None
+    unfiltered = not (filters.segment or filters.since or filters.until)  # the history is of the whole map
+    history = st.library.ws.history(summary.row.ref) if view_id == "trends" and unfiltered else []
     if cached is not None:
         key = ("analytics", summary.row.id, summary.latest.checksum, cached.version_checksum, cached.data_version,
-               filters.key, view_id)
+               filters.key, view_id, len(history), history[-1].get("taken_at") if history else None)
         view = st.page_cache.get(key)
         if view is None:
             version = next((v for v in st.library.versions(ref)
                             if v.valid and v.checksum == cached.version_checksum),
                            summary.latest if summary.latest.valid else None)
             if version is not None:
-                view = analytics_view(st.library.document(version), cached.result, view_id)
+                view = analytics_view(st.library.document(version), cached.result, view_id, history)
                 st.page_cache.put(key, view)
     return {"view": view, "cached": cached, "job": job}
 

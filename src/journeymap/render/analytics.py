@@ -8,7 +8,7 @@ absent says why instead of drawing an empty chart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,9 +328,39 @@ def themes_view(view: MapView) -> AnalyticsView:
 
 
 # -- KPI trends ---------------------------------------------------------------------------
-def trends_view(view: MapView) -> AnalyticsView:
+def history_series(history: Sequence[Mapping[str, Any]], view: MapView) -> tuple[dict[str, list[TrendPoint]],
+                                                                                 dict[str, float]]:
+    """The goal's value and each stage's conversion to the next, refresh by refresh (one
+    point per snapshot day: :mod:`journeymap.snapshots`)."""
+    series: dict[str, list[TrendPoint]] = {}
+    targets: dict[str, float] = {}
+    for snap in history:
+        day = str(snap.get("day") or "")
+        for r in snap.get("numbers") or []:
+            if not isinstance(r, Mapping) or not isinstance(r.get("value"), (int, float)):
+                continue
+            if r.get("kind") == "goal":
+                name = f"Goal: {label(str(r.get('metric') or 'goal'))}"
+                if isinstance(r.get("target_value"), (int, float)):
+                    targets[name] = float(r["target_value"])
+            elif r.get("kind") == "stage" and r.get("metric") == "conversion_to_next":
+                name = f"{view.stage_name(str(r.get('target')))}: conversion to next"
+            else:
+                continue
+            series.setdefault(name, []).append(TrendPoint(day, float(r["value"]), r.get("n"), r.get("ci_low"),
+                                                          r.get("ci_high")))
+    return {k: v for k, v in series.items() if len(v) > 1}, targets
+
+
+def trends_view(view: MapView, history: Sequence[Mapping[str, Any]] = ()) -> AnalyticsView:
     out = AnalyticsView("trends", "KPI trends", "Each KPI month by month with its 95 % interval, against the "
                         "map's target: the goal's metric and every feedback KPI of the map's customers.")
+    kept, kept_targets = history_series(history, view)
+    if kept:
+        out.charts.append(Chart("refresh-history", "Refresh by refresh",
+                                f"The goal and each stage's conversion as the map's refreshes found them, one point "
+                                f"per day ({len(history)} days kept in snapshots/); dashed green: the target.",
+                                trend_chart(kept, kept_targets)))
     series, targets = trend_series(view)
     goal = view.analysis.get("goal")
     if isinstance(goal, Mapping) and rows(goal.get("monthly")):
@@ -345,7 +375,8 @@ def trends_view(view: MapView) -> AnalyticsView:
             f" — {str(goal.get('status')).replace('_', ' ')}." if goal.get("status") else ".")
     series = {k: v for k, v in series.items() if len(v) > 1}
     if not series:
-        out.empty = "No trend yet: fewer than two months of the goal's metric or of survey answers in scope."
+        if not kept:
+            out.empty = "No trend yet: fewer than two months of the goal's metric or of survey answers in scope."
         return out
     out.charts.append(Chart("kpi-trend", "KPI trends", "Solid: the monthly value; band: its 95 % interval; "
                             "dashed green: the target.", trend_chart(series, targets)))
@@ -371,8 +402,12 @@ VIEWS: dict[str, tuple[str, Callable[[MapView], AnalyticsView]]] = {
 }
 
 
-def analytics_view(jmap: JourneyMap, analysis: Mapping[str, Any], view_id: str) -> AnalyticsView:
-    """One analytics view of ``jmap`` from its analysis (``view_id``: a key of :data:`VIEWS`)."""
+def analytics_view(jmap: JourneyMap, analysis: Mapping[str, Any], view_id: str,
+                   history: Sequence[Mapping[str, Any]] = ()) -> AnalyticsView:
+    """One analytics view of ``jmap`` from its analysis (``view_id``: a key of :data:`VIEWS`);
+    ``history``: the map's snapshots, which the trends view draws refresh by refresh."""
     if view_id not in VIEWS:
         raise KeyError(view_id)
+    if view_id == "trends":
+        return trends_view(build_view(jmap, analysis), history)
     return VIEWS[view_id][1](build_view(jmap, analysis))
