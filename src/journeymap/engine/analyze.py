@@ -285,6 +285,8 @@ for _name, _fn in (
 def stage_periods_section(a: Analysis) -> dict[str, Any]:
     """Each stage's conversion to a later one within 30 days, per month of entering it
     (complete months only): what conversion-drop alerts compare."""
+    if not _totals(a)["events"]:  # (the maximum of no rows is null, which Arrow's non-null column refuses)
+        return stage_conversion_by_period(a.journeys, a.jmap, until=None, empty=True)
     return stage_conversion_by_period(a.journeys, a.jmap, until=scalar(a.events.timestamp.max()))
 
 

@@ -321,8 +321,9 @@ def customer_splits(con: ibis.BaseBackend, parts: int) -> list[str]:
         return []
     # rowids, not a count: an append's deleted rows leave gaps in them (ADR 0018); a cut
     # on a gap only makes one split fewer
-    got = con.raw_sql("SELECT max(rowid) + 1 FROM event_log").fetchone()  # type: ignore[attr-defined]
-    n = int(got[0]) if got and got[0] is not None else 0
+    # fetchall: a result left unfinished would block the next query on this connection
+    got = con.raw_sql("SELECT max(rowid) + 1 FROM event_log").fetchall()  # type: ignore[attr-defined]
+    n = int(got[0][0]) if got and got[0][0] is not None else 0
     cuts = sorted({n * i // parts for i in range(1, parts)} - {0})
     if not cuts:
         return []

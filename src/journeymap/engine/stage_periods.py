@@ -28,12 +28,14 @@ WINDOW_DAYS = 30
 
 
 def stage_conversion_by_period(journeys: ir.Table, jmap: JourneyMap, *, window_days: int = WINDOW_DAYS,
-                               period: str = "month", until: dt.datetime | None = None) -> dict[str, Any]:
+                               period: str = "month", until: dt.datetime | None = None,
+                               empty: bool = False) -> dict[str, Any]:
     """``{window_days, period, data_end, stages: {stage: {next, periods: {label: {n,
-    converted, value, ci_low, ci_high}}}}}`` (complete periods only, oldest first)."""
+    converted, value, ci_low, ci_high}}}}}`` (complete periods only, oldest first);
+    ``empty``: there are no events (nothing to compute)."""
     stages = jmap.stage_ids()
     out: dict[str, Any] = {"window_days": window_days, "period": period, "data_end": None, "stages": {}}
-    if len(stages) < 2:
+    if len(stages) < 2 or empty or (until is None and not scalar(journeys.count())):
         return out
     end = until or scalar(journeys.timestamp.max())
     if not isinstance(end, dt.datetime):
