@@ -16,29 +16,16 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from journeymap.cli import main
-from journeymap.demo.generate import generate_demo
 from journeymap.snapshots import history, new_alerts, record, snapshot_of
 from journeymap.workspace import Workspace
 
 SME = "sme-onboarding-churn"
 
 
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("watch-demo")
-    with Workspace.create(root) as ws:
-        files = generate_demo(ws.root, customers=300, seed=3)
-        for kind in ("customers", "events", "feedback"):
-            ws.ingest(kind, [getattr(files, kind)])
-    return root
-
-
 @pytest.fixture
-def ws_root(demo_root: Path, tmp_path: Path) -> Path:
-    import shutil
-
-    shutil.copytree(demo_root, tmp_path / "ws")
-    return tmp_path / "ws"
+def ws_root(workspace: Path) -> Path:
+    """A copy of the 300-customer demo (tests/app/conftest.py)."""
+    return workspace
 
 
 def _months(ws_root: Path, tmp_path: Path, scores: tuple[int, int]) -> None:
