@@ -13,10 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from journeymap.data import event_pieces
 from journeymap.data.event_pieces import pieces
 from journeymap.demo.generate import generate_demo
+from journeymap.errors import JourneymapError
 from journeymap.workspace import Workspace
 from tests.data.test_ingest import assert_journeys_whole
 
@@ -192,3 +195,47 @@ def test_the_drain_compacts_when_the_pieces_have_grown(tmp_path: Path, monkeypat
         assert [r.compacted for r in reports] == [0, 0, 103]
         assert pieces(ws.store.con)["appends"] == 0
         assert_journeys_whole(_journeys(ws))
+
+
+_ROWS = st.lists(st.tuples(st.sampled_from(["c1", "c2", "c3", "c4", "c5"]),
+                           st.integers(0, 6),  # day: many events share a timestamp
+                           st.sampled_from(["a", "b", "c"])), min_size=1, max_size=40)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# a tie across pieces: c1's two events share a timestamp and arrive in two loads
+@example(rows=[("c2", 1, "a"), ("c1", 0, "b"), ("c1", 0, "a")], cuts=[2], merges=set(), share=2.0)
+@given(rows=_ROWS, cuts=st.lists(st.integers(1, 39), max_size=5), merges=st.sets(st.integers(0, 5)),
+       share=st.sampled_from([0.0, 0.5, 2.0]))
+def test_any_appends_and_merges_store_what_one_ingest_stores(tmp_path_factory: pytest.TempPathFactory,
+                                                             rows: list[tuple[str, int, str]], cuts: list[int],
+                                                             merges: set[int], share: float) -> None:
+    """Property: cut a log anywhere, load the pieces in order with merges anywhere (and
+    appends merged by size or never) — each customer's journey is whole at every moment
+    and, at the end, event for event and in order what one ingest of the log stores,
+    same-timestamp order included."""
+    root = tmp_path_factory.mktemp("prop")
+    lines = [f"{c},2024-01-0{1 + d}T10:00:00Z,{e}\n" for c, d, e in rows]
+    bounds = sorted({x for x in cuts if x < len(lines)})
+    parts = [lines[lo:hi] for lo, hi in zip([0, *bounds], [*bounds, len(lines)]) if lines[lo:hi]]
+
+    def load(name: str, pieces: list[list[str]], merge_at: set[int]) -> list[tuple[Any, ...]]:
+        old = event_pieces.MERGE_SHARE
+        event_pieces.MERGE_SHARE = share
+        try:
+            with Workspace.create(root / name) as ws:
+                for i, part in enumerate(pieces):
+                    path = root / f"{name}-{i}.csv"
+                    path.write_text("customer_id,timestamp,event\n" + "".join(part))
+                    try:
+                        ws.ingest("events", [path])
+                    except JourneymapError:  # all duplicates of rows stored already
+                        pass
+                    if i in merge_at:
+                        ws.compact()
+                    assert_journeys_whole([r[:2] for r in _journeys(ws)])
+                return _canonical(ws)
+        finally:
+            event_pieces.MERGE_SHARE = old
+
+    assert load("pieces", parts, merges) == load("one", [lines], set())
