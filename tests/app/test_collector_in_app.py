@@ -74,3 +74,33 @@ def test_serve_collect_serves_the_survey_script_and_links(workspace: Path) -> No
     with Workspace.open(workspace) as w:
         got = w.store.con.execute("SELECT metric, score, touchpoint FROM feedback WHERE extra->>'via' = 'link'").fetchall()
     assert got == [("ces", 6.0, tp["id"])]
+
+
+def test_the_api_makes_survey_links_for_an_editor(workspace: Path) -> None:
+    """``POST /api/maps/REF/survey-links``: one signed link per customer (the survey's
+    audience by default), answered at this app's /s/ when it collects."""
+    plain = create_app(workspace, user="ana")
+    with TestClient(plain, base_url="http://127.0.0.1:8000") as c:
+        c.headers["X-CSRF-Token"] = c.get("/api/session").json()["csrf_token"]
+        r = c.post("/api/maps/sme-onboarding-churn/survey-links", json={"touchpoint": "onboarding_call",
+                                                                        "customers": ["C000001"]})
+        assert r.status_code == 400 and "serve --collect" in r.json()["error"]
+        r = c.post("/api/maps/sme-onboarding-churn/survey-links",
+                   json={"touchpoint": "onboarding_call", "customers": ["C000001"],
+                         "base_url": "https://cx.example"})
+        assert r.status_code == 200 and r.json()[0]["link"].startswith("https://cx.example/s/")
+    app = with_collector(create_app(workspace, user="ana"), every=3600)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        c.headers["X-CSRF-Token"] = c.get("/api/session").json()["csrf_token"]
+        made = c.post("/api/maps/sme-onboarding-churn/survey-links",
+                      json={"touchpoint": "onboarding_call", "segment": "segment == 'SME'", "days": 3})
+        assert made.status_code == 200, made.text
+        links = made.json()
+        assert len(links) > 100 and len({x["link"] for x in links}) == len(links)
+        first = links[0]["link"].removeprefix("http://127.0.0.1:8000")
+        assert first.startswith("/s/")
+        assert c.post(first, data={"score": "5"}).status_code == 200
+        assert c.post(first, data={"score": "5"}).status_code == 410
+        nope = c.post("/api/maps/sme-onboarding-churn/survey-links", json={"touchpoint": "trial"})
+        assert nope.status_code == 400 and "has no survey" in nope.json()["error"]
+        assert app.collector.drain().answers == 1

@@ -39,7 +39,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/maps/{ref}/versions"): V, ("GET", "/api/maps/{ref}/versions/{number}"): V,
     ("GET", "/api/maps/{ref}/diff"): V, ("POST", "/api/maps/{ref}/restore"): E,
     ("GET", "/api/maps/{ref}/analysis"): V, ("GET", "/api/maps/{ref}/analytics/{view_id}"): V,
-    ("GET", "/api/maps/{ref}/history"): V,
+    ("GET", "/api/maps/{ref}/history"): V, ("POST", "/api/maps/{ref}/survey-links"): E,
     ("GET", "/api/maps/{ref}/compare"): V, ("GET", "/api/jobs/{job_id}"): V, ("POST", "/api/validate"): E,
     ("GET", "/api/personas"): V, ("GET", "/api/personas/{persona_id}"): V,
     ("PUT", "/api/personas/{persona_id}"): E, ("DELETE", "/api/personas/{persona_id}"): E,

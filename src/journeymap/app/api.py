@@ -310,6 +310,38 @@ def restore(request: Request, ref: str, body: Restore, who: Principal = Depends(
     return version_json(v)
 
 
+class SurveyLinks(BaseModel):
+    """Whom to send a touchpoint's survey: these customers, or a segment's, or the
+    survey's audience."""
+
+    touchpoint: str = Field(min_length=1, max_length=200, description="a touchpoint of the map with a survey")
+    customers: list[str] | None = Field(default=None, max_length=10_000, description="customer ids (default: "
+                                        "the segment's, else the survey's audience, else everyone)")
+    segment: str | None = Field(default=None, max_length=2000, description="a customer rule")
+    days: float = Field(default=14, gt=0, le=365, description="days until each link expires")
+    base_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://",
+                                 description="where customers reach the collector (default: this app, when it "
+                                             "collects: journeymap serve --collect)")
+
+
+@router.post("/maps/{ref}/survey-links")
+def survey_links(request: Request, ref: str, body: SurveyLinks,
+                 who: Principal = Depends(authorize)) -> list[dict[str, str]]:
+    """Signed single-use links to the survey at a touchpoint, one per customer, for an
+    email or SMS tool (``journeymap survey links``); each link opens at ``/s/TOKEN``."""
+    from journeymap.errors import JourneymapError
+
+    st = state_of(request)
+    collecting = getattr(request.app.state, "collecting", False)
+    base = body.base_url or (str(request.base_url).rstrip("/") if collecting else None)
+    if not base:
+        raise JourneymapError("this app does not take survey answers (start it with journeymap serve --collect); "
+                              "or give base_url, the address of your journeymap collect")
+    made = st.library.ws.survey_links(st.library.get(ref).row.ref, body.touchpoint, body.customers,
+                                      segment=body.segment, days=body.days, base_url=base)
+    return [{"customer_id": c, "link": link} for c, link in made]
+
+
 @router.get("/maps/{ref}/analysis")
 def analysis(request: Request, response: Response, ref: str, segment: str = "", since: str = "",
              until: str = "", by: str = "") -> dict[str, Any]:

@@ -272,6 +272,7 @@ def with_collector(app: Any, *, every: float = 2.0, rate: float = 0.0) -> WithCo
 
     ws = app.state.jm.ws
     collector = ws.collector(rate=rate, burst=max(5_000.0, rate * 2))
+    app.state.collecting = True  # /s/ survey links are answered here (the API makes them)
     inner = create_collector_app(collector)
     stop = threading.Event()
 
