@@ -232,6 +232,10 @@ def write_results(results: list[Measure], info: dict[str, str], argv: list[str],
            "sections run side by side on DuckDB's threads (their times overlap), the others "
            f"one after the other.\n\n{section_table(sections)}\n\n" if sections else "")
         + "## Floors\n\n" + ("\n".join(floors(results, sections)) or "- (sizes run do not cover the floors)") + "\n"
+        + "\nThe collector (events/s through `/v1/batch`, latency, drain) is measured by `bench/collector.py`, "
+        "also run by `make bench`: see [RESULTS-collector.md](RESULTS-collector.md). The incremental store "
+        "(appends, analysis of un-merged pieces, first ingest from Parquet since the typed read) is measured "
+        "by `bench/store.py`: see [RESULTS-store.md](RESULTS-store.md).\n"
     )
     path = HERE / "RESULTS.md"
     path.write_text(text, encoding="utf-8")
