@@ -81,8 +81,9 @@ def _drain_in_child(root: Path, *, wait: bool = False) -> subprocess.Popen[bytes
 
 def _say(r: DrainReport) -> None:
     if r.files:
-        out.print(f"stored {r.loaded:,} events, {r.to_customers:,} identify calls, "
-                  f"{r.duplicates:,} duplicates skipped, {r.quarantined + r.refused:,} quarantined")
+        out.print(f"stored {r.loaded:,} events, {r.to_customers:,} identify calls, {r.answers:,} survey answers, "
+                  f"{r.duplicates:,} duplicates skipped, {r.quarantined + r.refused:,} quarantined"
+                  + (f"; merged the event log's pieces ({r.compacted:,} events)" if r.compacted else ""))
         for note in r.notes:
             err.print(f"  note: {note}")
 
@@ -110,7 +111,8 @@ def _serve(collector: Collector, root: Path, host: str, port: int, every: float)
     sources = collector.keys.sources()
     if not sources:
         err.print("note: no source has a write key yet: journeymap collect --add-source web")
-    out.print(f"collecting at http://{host}:{port}/v1/ (sources: {', '.join(sources) or 'none'}); Ctrl-C stops")
+    out.print(f"collecting at http://{host}:{port}/v1/ (sources: {', '.join(sources) or 'none'}); survey links "
+              f"at /s/, the pop-up at /survey.js; Ctrl-C stops")
 
     def stopping(signum: int, frame: object) -> None:  # uvicorn re-raises SIGTERM once it has stopped
         raise KeyboardInterrupt
