@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("metrics", "text"),
     ("render",),
     ("analysis", "reports"),
-    ("workspace", "collector", "touchpoint_surveys", "snapshots"),
+    ("workspace", "live_data", "collector", "touchpoint_surveys", "snapshots"),
     ("app",),
     ("commands", "cli", "cli_progress", "demo", "docs_gen", "api"),
 )
@@ -43,7 +43,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "analysis": {"model", "data", "config", "engine", "metrics", "text"},
     "reports": {"model", "data", "config", "engine", "metrics", "text"},
     "workspace": {"model", "data", "config", "engine", "metrics", "text", "render", "analysis", "reports",
-                  "collector", "touchpoint_surveys", "snapshots"},
+                  "collector", "touchpoint_surveys", "snapshots", "live_data"},
+    "live_data": {"model", "data", "config", "engine", "collector", "touchpoint_surveys", "snapshots"},
     "snapshots": set(),
     "collector": {"data", "config", "touchpoint_surveys"},
     "touchpoint_surveys": {"model", "data", "config", "engine"},
