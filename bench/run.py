@@ -95,11 +95,16 @@ def _peak_rss() -> int:
 
 
 def measure(tool: str, task: str, events: int, args: list[str], repeats: int,
-            timeout: float = 1800, before: list[str] | None = None) -> Measure:
+            timeout: float = 1800, before: list[str] | None = None,
+            setup: list[str] | None = None) -> Measure:
+    """Median wall and peak RSS of ``repeats`` runs of job ``args``; before each, the
+    folder ``before[0]`` is removed and job ``setup`` runs, untimed."""
     walls, rsses, note = [], [], ""
     for _ in range(repeats):
         if before:
             shutil.rmtree(before[0], ignore_errors=True)
+        if setup:
+            subprocess.run([sys.executable, str(JOBS), *setup], check=True, capture_output=True)
         got = subprocess.run([sys.executable, __file__, "--one", str(timeout), "--", *args],
                              capture_output=True, text=True)
         parts = got.stdout.rstrip("\n").split("\t") if got.returncode == 0 else []
