@@ -488,10 +488,11 @@ class _Load:
         if stored and scalar(con, f"SELECT count(*) FROM _jm_good AS g WHERE EXISTS "
                                   f"(SELECT 1 FROM {target} AS t WHERE t._key = g._key)"):
             return False
-        # equal keys have equal 64-bit hashes: no repeated hash, no repeated key (a
-        # collision of two keys only sends the load the exact way); 0.4 s less at 10 M
-        return not scalar(con, "SELECT count(*) FROM (SELECT hash(_key) AS h FROM _jm_good "
-                               "GROUP BY h HAVING count(*) > 1)")
+        # equal keys have equal high 64 bits: no repeated half, no repeated key (two keys
+        # sharing it only send the load the exact way).  Grouping on the half, an md5
+        # digest's own bits, costs no hashing of the key: 1.0 s against 2.1 s at 10 M
+        return not scalar(con, "SELECT count(*) FROM (SELECT CAST(_key >> 64 AS UBIGINT) AS h "
+                               "FROM _jm_good GROUP BY h HAVING count(*) > 1)")
 
     def _finish(self) -> None:
         con, r = self.con, self.report
