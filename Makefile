@@ -4,6 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_DIR ?= demo-workspace
+# make test runs the suite on this many pytest-xdist workers, whole files each (0: in this process)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test test-fast install install-test system-deps bench bench-app lint clean docs
 
@@ -26,11 +28,11 @@ demo: install
 	$(VENV)/bin/journeymap demo $(DEMO_DIR) $(DEMO_ARGS)
 
 test: install-test system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # the edit loop: everything but the tests marked slow (Spark, the whole demo, big renders)
 test-fast: install-test system-deps
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 # Debian's chromium renders PNG/PDF exports and runs the browser tests (never downloaded by pip);
 # a headless JRE runs the Spark parity tests (pyspark needs java on PATH).

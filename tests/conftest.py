@@ -9,6 +9,7 @@ builds its own).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,15 @@ import pytest
 
 from journeymap.demo.generate import DemoFiles, generate_demo
 from journeymap.workspace import Workspace
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist's workers start with COLUMNS=80, and a Rich console made at import
+    keeps the width it found then: the CLI's tables would be cut to 80 columns in some
+    tests and not others.  Without it, each console reads COLUMNS when it prints
+    (CliRunner's ``env``).  Runs before any test module imports the CLI."""
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
 
 DEMO_KINDS = ("customers", "events", "feedback", "transactions", "transcripts")
 
