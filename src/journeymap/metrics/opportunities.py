@@ -92,8 +92,7 @@ def behaviour(con: ibis.BaseBackend, jmap: JourneyMap, *, segment: str | None = 
     labels = Labels(tuple(t.id for t in jmap.touchpoints), tuple(s.id for s in jmap.stages))
     goal_ids = [i for i, n in names.items() if n == jmap.goal.event] if jmap.goal.event else []
     with scratch_table(con, expr, "jm_insight") as j:
-        _progress(con, j, out, labels)
-        _gaps(con, j, out, labels)
+        _per_touchpoint(con, j, out, labels)
         if goal_ids:
             _drivers(j, goal_ids, out, labels)
     return out
@@ -148,15 +147,25 @@ class Labels:
         return self.stages[int(code)] if code is not None else None
 
 
-def _progress(con: ibis.BaseBackend, j: ir.Table, out: Behaviour, labels: Labels) -> None:
+def _per_touchpoint(con: ibis.BaseBackend, j: ir.Table, out: Behaviour, labels: Labels) -> None:
+    """Each customer's row per touchpoint — repeated it in a row, went on to the next
+    stage, the seconds of their first move from it to a different step — in one
+    aggregate over the steps; the progress and gap rollups read it."""
+    moved = j.next_touchpoint.notnull() & (j.next_touchpoint != j.touchpoint)
     per_tp = j.group_by("grp", "customer_id", "touchpoint", "stage", "stage_index").aggregate(
-        repeated=(j.next_touchpoint == j.touchpoint).fill_null(False).any())
-    visited = j.select("customer_id", next_index=j.stage_index - 1).distinct()
+        repeated=(j.next_touchpoint == j.touchpoint).fill_null(False).any(),
+        # the first move: an arg-min aggregate, not a sorted window
+        first_move=j.next_seconds.argmin(j._order, where=moved))
+    # a customer went on from a stage who has a step in the next one: the stages each
+    # customer visited are in their rows per touchpoint (fewer rows than the steps)
+    visited = per_tp.select("customer_id", next_index=per_tp.stage_index - 1).distinct()
     t = per_tp.left_join(visited, [per_tp.customer_id == visited.customer_id,
                                    per_tp.stage_index == visited.next_index])
     t = t.mutate(went_on=t.next_index.notnull()).drop("next_index")
-    with scratch_table(con, t, "jm_insight_progress") as t:  # read by both rollups
+    with scratch_table(con, t, "jm_insight_per_touchpoint") as t:  # read by every rollup
         _progress_rows(t, out, labels)
+        moves = t.filter(t.first_move.notnull())
+        _gap_rows(moves.select("grp", "customer_id", "touchpoint", next_seconds=moves.first_move), out, labels)
 
 
 def _progress_rows(t: ir.Table, out: Behaviour, labels: Labels) -> None:
@@ -171,16 +180,6 @@ def _progress_rows(t: ir.Table, out: Behaviour, labels: Labels) -> None:
             customers=per_stage.count(), went_on=per_stage.went_on.cast("int64").sum())):
         r["stage"] = labels.stage(r["stage"])
         out.stages.setdefault(r["grp"], {})[r["stage"]] = r
-
-
-def _gaps(con: ibis.BaseBackend, j: ir.Table, out: Behaviour, labels: Labels) -> None:
-    """Each customer's first move from a touchpoint to a different step."""
-    moves = j.filter(j.next_touchpoint.notnull() & (j.next_touchpoint != j.touchpoint))
-    # the first per customer and touchpoint: an arg-min aggregate, not a sorted window
-    moves = moves.group_by(["customer_id", "touchpoint"]).aggregate(
-        grp=moves.grp.arbitrary(), next_seconds=moves.next_seconds.argmin(moves._order))
-    with scratch_table(con, moves, "jm_insight_moves") as moves:  # read by both medians
-        _gap_rows(moves, out, labels)
 
 
 def _gap_rows(moves: ir.Table, out: Behaviour, labels: Labels) -> None:
