@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from journeymap.engine import stats
@@ -41,7 +42,7 @@ from journeymap.engine.journeys import (
 )
 from journeymap.engine.order import event_order
 from journeymap.engine.scope import event_names
-from journeymap.engine.touchpoints import assign_touchpoint_codes
+from journeymap.engine.touchpoints import assign_touchpoint_codes, stage_indexes
 from journeymap.errors import JourneymapError
 from journeymap.metrics.attribution import scratch_table
 from journeymap.model.document import JourneyMap
@@ -89,7 +90,8 @@ def behaviour(con: ibis.BaseBackend, jmap: JourneyMap, *, segment: str | None = 
     # stored narrow: the customer as its code, steps as codes (labelled after aggregation)
     expr = expr.mutate(grp=group).drop("customer_id", *(["_in"] if "_in" in expr.columns else []))
     expr = expr.rename(customer_id="cust")
-    labels = Labels(tuple(t.id for t in jmap.touchpoints), tuple(s.id for s in jmap.stages))
+    labels = Labels(tuple(t.id for t in jmap.touchpoints), tuple(s.id for s in jmap.stages),
+                    tuple(stage_indexes(jmap)))
     goal_ids = [i for i, n in names.items() if n == jmap.goal.event] if jmap.goal.event else []
     with scratch_table(con, expr, "jm_insight") as j:
         _per_touchpoint(con, j, out, labels)
@@ -139,6 +141,7 @@ class Labels:
 
     touchpoints: tuple[str, ...]
     stages: tuple[str, ...]
+    stage_of: tuple[int | None, ...] = ()  # per touchpoint code, its stage's code
 
     def tp(self, code: Any) -> str:
         return self.touchpoints[int(code)]
@@ -146,40 +149,89 @@ class Labels:
     def stage(self, code: Any) -> str | None:
         return self.stages[int(code)] if code is not None else None
 
+    def stage_of_tp(self, code: Any) -> str | None:
+        return self.stage(self.stage_of[int(code)])
+
+
+#: per customer, the stages visited as bits of one integer: bit ``i`` for the map's
+#: stage ``i``, :data:`NO_STAGE_BIT` for touchpoints outside the stages
+NO_STAGE_BIT = 62
+
 
 def _per_touchpoint(con: ibis.BaseBackend, j: ir.Table, out: Behaviour, labels: Labels) -> None:
-    """Each customer's row per touchpoint — repeated it in a row, went on to the next
-    stage, the seconds of their first move from it to a different step — in one
-    aggregate over the steps; the progress and gap rollups read it."""
+    """Each customer's row per touchpoint — repeated it in a row, the seconds of their
+    first move from it to a different step — in one aggregate over the steps, keyed by
+    customer and touchpoint only (the stage is the touchpoint's; the group the
+    customer's).  Whether they went on from its stage to the next one comes from the
+    stages each customer visited, one bit each in one integer per customer: a join on
+    the customer alone, and the per-stage rollup is a sum over customers."""
     moved = j.next_touchpoint.notnull() & (j.next_touchpoint != j.touchpoint)
-    per_tp = j.group_by("grp", "customer_id", "touchpoint", "stage", "stage_index").aggregate(
+    per_tp = j.group_by("customer_id", "touchpoint").aggregate(
+        grp=j.grp.arbitrary(), stage_index=j.stage_index.arbitrary(),
         repeated=(j.next_touchpoint == j.touchpoint).fill_null(False).any(),
         # the first move: an arg-min aggregate, not a sorted window
         first_move=j.next_seconds.argmin(j._order, where=moved))
-    # a customer went on from a stage who has a step in the next one: the stages each
-    # customer visited are in their rows per touchpoint (fewer rows than the steps)
-    visited = per_tp.select("customer_id", next_index=per_tp.stage_index - 1).distinct()
-    t = per_tp.left_join(visited, [per_tp.customer_id == visited.customer_id,
-                                   per_tp.stage_index == visited.next_index])
-    t = t.mutate(went_on=t.next_index.notnull()).drop("next_index")
-    with scratch_table(con, t, "jm_insight_per_touchpoint") as t:  # read by every rollup
-        _progress_rows(t, out, labels)
-        moves = t.filter(t.first_move.notnull())
-        _gap_rows(moves.select("grp", "customer_id", "touchpoint", next_seconds=moves.first_move), out, labels)
+    if len(labels.stages) >= NO_STAGE_BIT or not con.has_operation(ops.BitOr):
+        # more stages than bits, or no bit_or aggregate (Spark): the pairs of a join
+        visited = per_tp.select("customer_id", next_index=per_tp.stage_index - 1).distinct()
+        t = per_tp.left_join(visited, [per_tp.customer_id == visited.customer_id,
+                                       per_tp.stage_index == visited.next_index])
+        t = t.mutate(went_on=t.next_index.notnull()).drop("next_index")
+        with scratch_table(con, t, "jm_insight_per_touchpoint") as t:
+            _progress_rows(t, out, labels)
+            _stage_rows_of_pairs(t, out, labels)
+            _first_moves(t, out, labels)
+        return
+    with scratch_table(con, per_tp, "jm_insight_per_touchpoint") as per_tp:  # read by every rollup
+        bit = per_tp.stage_index.cast("int64").fill_null(NO_STAGE_BIT)
+        visits = per_tp.group_by("customer_id").aggregate(
+            grp=per_tp.grp.arbitrary(), stages=(ibis.literal(1, type="int64") << bit).bit_or())
+        t = per_tp.inner_join(visits.select("customer_id", "stages"), "customer_id")
+        after = (t.stages >> (t.stage_index.cast("int64") + 1)) & 1
+        _progress_rows(t.mutate(went_on=(after == 1).fill_null(False)).drop("stages"), out, labels)
+        _stage_rows(visits, out, labels)
+        _first_moves(per_tp, out, labels)
+
+
+def _first_moves(t: ir.Table, out: Behaviour, labels: Labels) -> None:
+    moves = t.filter(t.first_move.notnull())
+    _gap_rows(moves.select("grp", "customer_id", "touchpoint", next_seconds=moves.first_move), out, labels)
 
 
 def _progress_rows(t: ir.Table, out: Behaviour, labels: Labels) -> None:
-    """Per touchpoint and per stage, from each customer's row per touchpoint."""
-    for r in _rows(t.group_by("grp", "touchpoint", "stage").aggregate(
+    """Per touchpoint, from each customer's row per touchpoint."""
+    for r in _rows(t.group_by("grp", "touchpoint").aggregate(
             customers=t.count(), went_on=t.went_on.cast("int64").sum(),
             repeated=t.repeated.cast("int64").sum())):
-        r.update(touchpoint=labels.tp(r["touchpoint"]), stage=labels.stage(r["stage"]))
+        r.update(touchpoint=labels.tp(r["touchpoint"]), stage=labels.stage_of_tp(r["touchpoint"]))
         out.touchpoints.setdefault(r["grp"], {})[r["touchpoint"]] = r
-    per_stage = t.group_by("grp", "customer_id", "stage").aggregate(went_on=t.went_on.any())
-    for r in _rows(per_stage.group_by("grp", "stage").aggregate(
+
+
+def _stage_rows(visits: ir.Table, out: Behaviour, labels: Labels) -> None:
+    """Per stage, the customers who visited it and those who also visited the next:
+    sums over each customer's bits of stages visited (one aggregate, no group per stage)."""
+    def has(i: int) -> ir.IntegerValue:
+        return (visits.stages >> i) & 1
+    sums: dict[str, ir.Value] = {"n_none": has(NO_STAGE_BIT).sum()}
+    for i in range(len(labels.stages)):
+        sums[f"n_{i}"] = has(i).sum()
+        sums[f"w_{i}"] = (has(i) & has(i + 1)).sum()
+    for r in _rows(visits.group_by("grp").aggregate(**sums)):
+        for i, stage in [*enumerate(labels.stages), (None, None)]:
+            n = int(r[f"n_{'none' if i is None else i}"] or 0)
+            if n:
+                went = 0 if i is None else int(r[f"w_{i}"] or 0)
+                out.stages.setdefault(r["grp"], {})[stage] = {
+                    "grp": r["grp"], "stage": stage, "customers": n, "went_on": went}
+
+
+def _stage_rows_of_pairs(t: ir.Table, out: Behaviour, labels: Labels) -> None:
+    """:func:`_stage_rows` from rows per customer and touchpoint with ``went_on``."""
+    per_stage = t.group_by("grp", "customer_id", "stage_index").aggregate(went_on=t.went_on.any())
+    for r in _rows(per_stage.group_by("grp", "stage_index").aggregate(
             customers=per_stage.count(), went_on=per_stage.went_on.cast("int64").sum())):
-        r["stage"] = labels.stage(r["stage"])
-        out.stages.setdefault(r["grp"], {})[r["stage"]] = r
+        stage = labels.stage(r.pop("stage_index"))
+        out.stages.setdefault(r["grp"], {})[stage] = {**r, "stage": stage}
 
 
 def _gap_rows(moves: ir.Table, out: Behaviour, labels: Labels) -> None:
