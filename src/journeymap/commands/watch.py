@@ -7,8 +7,6 @@ import json
 import re
 import signal
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +89,9 @@ def refresh(ws: Any, only: tuple[str, ...] = (), webhook: str | None = None) -> 
 
 
 def _send(url: str, payload: dict[str, Any]) -> None:
+    import urllib.error  # here: every command imports this module, few send
+    import urllib.request
+
     body = json.dumps(payload, default=str).encode()
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
                                                           "User-Agent": "journeymap-watch"}, method="POST")

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from journeymap.data.staged import Staged
 from journeymap.data.store import quote_ident
@@ -326,6 +325,8 @@ def _stamp(start: dt.datetime | None, turn: Turn) -> str | None:
 def read_transcript(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, stage: str,
                     meta: TranscriptMeta | None) -> Staged:
     """Read one transcript file into staging table ``stage`` (and its rejects)."""
+    import pyarrow as pa  # here, not at import: ingesting events does not need it (0.13 s)
+
     if not path.is_file():
         raise IngestError("no such file", file=str(path))
     raw = path.read_bytes()
