@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.types as ir
@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from journeymap.data.store import Store
 from journeymap.engine.scope import persona_selection
+from journeymap.engine.scratch import scratch_table
 from journeymap.errors import JourneymapError
 from journeymap.model.document import JourneyMap
 from journeymap.progress import Progress
@@ -159,28 +160,11 @@ def themes_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Tab
     if units is None:
         return result
     units = with_sentiment(con, units, store=store, scorer=scorer, progress=progress)
-    units = units.filter(units.customer_turn)
-    distinct = (units.group_by("text").aggregate(n=units.count(), compound=units.compound.mean())
-                .order_by("text").to_pyarrow())
-    texts = distinct["text"].to_pylist()
-    if not texts:
+    with scratch_table(con, units.filter(units.customer_turn), "jm_theme_units") as units:
+        found = _assign(con, units, method, k, progress)
+    if found is None:
         return result
-    counts = np.asarray(distinct["n"].to_numpy(), dtype=float)
-    if progress is not None:
-        progress("themes", 0, 1)
-    labels, theme_terms, sims = find_themes(texts, counts, method=method, k=k)
-    if progress is not None:
-        progress("themes", 1, 1)
-    assigned = units.left_join(ibis.memtable(pa.table({"text": pa.array(texts, pa.string()),
-                                                       "theme": labels.astype("int64")})), "text")
-    assigned = assigned.mutate(theme=assigned.theme.fill_null(-1)).drop("text_right")
-    stats = {r["theme"]: r for r in assigned.group_by("theme").aggregate(
-        count=assigned.count(), customers=assigned.customer_id.nunique(),
-        sentiment=assigned.compound.mean(),
-        negative=(assigned.compound <= NEGATIVE).cast("int64").sum(),
-    ).to_pyarrow().to_pylist()}
-    by_tp = _spread(assigned, "touchpoint", len(theme_terms))
-    by_stage = _spread(assigned, "stage", len(theme_terms))
+    texts, counts, labels, theme_terms, sims, stats, by_tp, by_stage = found
     used: set[str] = set()
     themes = []
     for j, words in enumerate(theme_terms):
@@ -205,3 +189,43 @@ def themes_section(con: ibis.BaseBackend, jmap: JourneyMap, *, customers: ir.Tab
     result.update(texts=int(counts.sum()), themes=themes,
                   unthemed=int(stats[-1]["count"]) if -1 in stats else 0)
     return result
+
+
+class _Found(NamedTuple):
+    texts: list[str]
+    counts: np.ndarray
+    labels: np.ndarray
+    theme_terms: list[list[str]]
+    sims: np.ndarray
+    stats: dict[int, dict[str, Any]]
+    by_tp: dict[int, list[dict[str, Any]]]
+    by_stage: dict[int, list[dict[str, Any]]]
+
+
+def _assign(con: ibis.BaseBackend, units: ir.Table, method: str, k: int | None,
+            progress: Progress | None) -> _Found | None:
+    """The themes of ``units`` (stored once: the six queries below read it, not the
+    sentiment join and text selection each time) and where they are; None without text."""
+    distinct = (units.group_by("text").aggregate(n=units.count(), compound=units.compound.mean())
+                .order_by("text").to_pyarrow())
+    texts = distinct["text"].to_pylist()
+    if not texts:
+        return None
+    counts = np.asarray(distinct["n"].to_numpy(), dtype=float)
+    if progress is not None:
+        progress("themes", 0, 1)
+    labels, theme_terms, sims = find_themes(texts, counts, method=method, k=k)
+    if progress is not None:
+        progress("themes", 1, 1)
+    assigned = units.left_join(ibis.memtable(pa.table({"text": pa.array(texts, pa.string()),
+                                                       "theme": labels.astype("int64")})), "text")
+    assigned = assigned.mutate(theme=assigned.theme.fill_null(-1)).drop("text_right")
+    with scratch_table(con, assigned, "jm_theme_assigned") as assigned:
+        stats = {r["theme"]: r for r in assigned.group_by("theme").aggregate(
+            count=assigned.count(), customers=assigned.customer_id.nunique(),
+            sentiment=assigned.compound.mean(),
+            negative=(assigned.compound <= NEGATIVE).cast("int64").sum(),
+        ).to_pyarrow().to_pylist()}
+        by_tp = _spread(assigned, "touchpoint", len(theme_terms))
+        by_stage = _spread(assigned, "stage", len(theme_terms))
+    return _Found(texts, counts, labels, theme_terms, sims, stats, by_tp, by_stage)
