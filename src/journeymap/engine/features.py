@@ -85,12 +85,14 @@ def channel_share_columns(events: ir.Table, chans: Iterable[str]) -> ir.Table:
 
 def attitude_columns(con: ibis.BaseBackend, wanted: Iterable[str] | None = None) -> ir.Table | None:
     """customer_id, mean score per feedback metric, and ``nps_band``."""
+    wanted_set = set(wanted) if wanted is not None else None
+    if wanted_set is not None and not wanted_set:  # nothing asked: no query for the metrics
+        return None
     fb = optional_table(con, "feedback")
     if fb is None:
         return None
     metrics = [str(m) for m in fb.select("metric").distinct().order_by("metric")
                .to_pyarrow().column("metric").to_pylist() if m is not None]
-    wanted_set = set(wanted) if wanted is not None else None
     if wanted_set is not None and "nps_band" in wanted_set:
         wanted_set.add("nps")
     keep = [m for m in metrics if re.fullmatch(r"[a-z][a-z0-9_]*", m)
@@ -127,7 +129,9 @@ def customer_profile(
     if need_counts is None or need_counts:
         counts = event_count_columns(events, names, need_counts)
         profile = _attach(profile, counts, fill=0)
-    chans = channels(con, events)
+    # the channels are a query over the events: only when every column or a share is wanted
+    share_wanted = wanted is None or any(w.startswith("share_") and w not in attr_cols for w in wanted)
+    chans = channels(con, events) if share_wanted else []
     by_share = {f"share_{slug(c)}": c for c in chans}
     need_shares = list(chans) if wanted is None else [by_share[w] for w in sorted(wanted)
                                                       if w in by_share and w not in attr_cols]
