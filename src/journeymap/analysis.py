@@ -21,7 +21,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.analyze import analyze_map, side_by_side
+from journeymap.engine.analyze import Analysis, analyze_map, side_by_side
 from journeymap.engine.churn import churn_section
 from journeymap.engine.clusters import clusters
 from journeymap.engine.cohorts import cohort_retention
@@ -44,7 +44,7 @@ from journeymap.metrics import (
 )
 from journeymap.metrics.alerts import decay_alerts
 from journeymap.metrics.insight import InsightOptions, find_insight
-from journeymap.metrics.opportunities import behaviour
+from journeymap.metrics.opportunities import behaviour, behaviour_of_journeys
 from journeymap.model.document import JourneyMap
 from journeymap.progress import Progress, report
 from journeymap.text.emotion import emotion_section
@@ -118,12 +118,20 @@ def _text(fn: Callable[..., dict[str, Any]]) -> Callable[[Context], dict[str, An
 BEHAVIOUR = "behaviour"
 
 
-def _behaviour(c: Context) -> Any:
-    return behaviour(c.con, c.jmap, segment=c.segment, since=c.since, until=c.until)
+def _behaviour(a: Analysis) -> Any:
+    """The behaviour aggregates: from the analysis's journey table when it holds every
+    customer's steps (no persona rule or ``--segment`` applied, no channel filter, per
+    customer), else from a journey table of their own (the persona and the rest)."""
+    s = a.scope
+    if (a.options.unit == "customer" and not s.channels and not a.info.rules
+            and (s.persona or not a.jmap.persona.segment)):
+        return behaviour_of_journeys(a.con, a.jmap, a.journeys, dict(a.names))
+    return behaviour(a.con, a.jmap, segment=s.segment, since=s.since, until=s.until)
 
 
 def _pains(c: Context) -> list[dict[str, Any]]:
-    found = c.result.pop(BEHAVIOUR, None) or _behaviour(c)
+    found = c.result.pop(BEHAVIOUR, None) or behaviour(c.con, c.jmap, segment=c.segment,
+                                                       since=c.since, until=c.until)
     pains, opportunities = find_insight(c.result, c.jmap, found, c.insight)
     c.result["opportunities"] = opportunities
     return pains
@@ -150,12 +158,13 @@ for _name, _fn, _spec in (
     ("themes", _text(themes_section), {"cost": 2.0, "fast": False}),
     ("alerts", lambda c: decay_alerts(c.result.get("feedback"), c.result.get("goal"), c.result.get("stage_periods")),
      {"cost": 0.01, "reads": ("feedback", "goal", "stage_periods")}),
-    (BEHAVIOUR, _behaviour, {"cost": 3.5, "hidden": True}),
     # pain points read every section they can: those above, and the slow ones when asked for
     ("pain_points", _pains, {"reads": _READS_FOR_PAINS, "uses": ("clv", "themes", "clusters"),
                              "also": ("opportunities",)}),
 ):
     SECTIONS.register(_name, _fn, phase="results", **_spec)
+# a section of the journeys phase: it may read the journey table (see _behaviour)
+SECTIONS.register(BEHAVIOUR, _behaviour, phase="journeys", cost=3.5, hidden=True)
 
 #: what ``--fast`` and the map page leave out (the slowest sections)
 FAST_SKIPS = tuple(n for n, s in SECTIONS.items() if not s.fast)

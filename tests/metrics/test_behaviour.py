@@ -50,3 +50,24 @@ def test_behaviour_of_the_tiny_shop_by_hand(tiny: Workspace, stage_bits: bool,
                          "shop": {"did": 2, "did_goal": 1}}
     # without a persona segment every customer is the persona: no rest group
     assert b.rest_label is None and set(b.touchpoints) == set(b.stages) == {PERSONA}
+
+
+def test_the_analysis_reads_behaviour_from_its_journey_table_only_when_it_holds_everyone(
+        demo: Workspace) -> None:
+    """Without a persona rule the journey table holds every customer's steps, and the
+    aggregates read from it are behaviour()'s own; with one it holds the persona only,
+    and the analysis builds behaviour's table of everyone (persona and rest)."""
+    from dataclasses import asdict
+
+    import journeymap.analysis  # noqa: F401 — registers the behaviour section
+    from journeymap.engine.analyze import analyze_map
+
+    con = demo.store.ibis()
+    jmap = load_map(demo.maps_dir / "sme-onboarding-churn.yaml")
+    everyone = jmap.model_copy(update={"persona": jmap.persona.model_copy(update={"segment": None})})
+    shared = analyze_map(con, everyone, sections=("behaviour",))["behaviour"]
+    assert asdict(shared) == asdict(behaviour(con, everyone))
+    assert shared.customers > 1000 and shared.drivers and shared.touchpoints[PERSONA]
+    split = analyze_map(con, jmap, sections=("behaviour",))["behaviour"]
+    assert set(split.touchpoints) == {PERSONA, "rest"}
+    assert asdict(split) == asdict(behaviour(con, jmap))
