@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.types as ir
 
-from journeymap.engine.features import journey_base
 from journeymap.engine.scope import event_names
 from journeymap.errors import JourneymapError
 
@@ -58,7 +57,10 @@ def churn_flags(con: ibis.BaseBackend, events: ir.Table, definition: ChurnDefini
     names = event_names(con)
     if definition.as_of is not None:
         events = events.filter(events.timestamp <= ibis.literal(definition.as_of))
-    base = journey_base(events)
+    # first and last event only: the profile's other columns (a distinct count of
+    # event types above all) cost 0.9 s of 1 s at 10 M events and are not read here
+    base = events.group_by("customer_id").aggregate(first_seen=events.timestamp.min(),
+                                                    last_seen=events.timestamp.max())
     if definition.eligible_events:
         ids = event_ids(names, definition.eligible_events)
         if definition.churn_event:
