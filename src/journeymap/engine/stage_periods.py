@@ -8,7 +8,8 @@ reach: a stage counts where the unit has a touchpoint).  A period counts only on
 unit in it has had the whole window to convert — a month is *complete* when its last
 day plus the window lies within the data — so a young month never looks like a drop
 only because its customers have not had the time.  One aggregation over the journey
-table per stage; Python only lays out the rows.
+table (each unit's first time per stage), one small one per stage over those rows;
+Python only lays out the rows.
 """
 
 from __future__ import annotations
@@ -44,23 +45,22 @@ def stage_conversion_by_period(journeys: ir.Table, jmap: JourneyMap, *, window_d
         end = end.astimezone(dt.UTC).replace(tzinfo=None)
     out["data_end"] = end.strftime("%Y-%m-%dT%H:%M:%SZ")
     window = ibis.interval(days=window_days)
-    per = journeys.filter(journeys.stage_index.notnull()).group_by("unit", "stage_index").aggregate(
-        first=journeys.timestamp.min())
+    # one row per unit with its first time in each stage (a filtered minimum each):
+    # whether it converted from stage i is a comparison within that row, no join
+    j = journeys
+    wide = j.group_by("unit").aggregate(**{f"f{k}": j.timestamp.min(where=j.stage_index == k)
+                                           for k in range(len(stages))})
     last_whole = _last_complete(end, window_days, period)
     parts = []
     for i in range(len(stages) - 1):
-        entered = per.filter(per.stage_index == i)
-        later = per.filter(per.stage_index > i)
-        nxt = entered.select("unit", start="first").join(later.select("unit", later_first="first"), "unit")
-        nxt = nxt.filter((nxt.later_first >= nxt.start) & (nxt.later_first <= nxt.start + window))
-        converted = nxt.select("unit").distinct().mutate(converted=ibis.literal(1))
-        rows = entered.left_join(converted, "unit").select(
-            pidx=period_index(entered["first"], period), converted=ibis.coalesce(converted.converted, 0))
+        start = wide[f"f{i}"]
+        went = ibis.or_(*[(wide[f"f{k}"] >= start) & (wide[f"f{k}"] <= start + window)
+                          for k in range(i + 1, len(stages))])
+        rows = wide.filter(start.notnull()).select(
+            pidx=period_index(start, period), converted=went.fill_null(False).cast("int64"))
         rows = rows.filter(rows.pidx <= last_whole)
         parts.append(rows.group_by("pidx").aggregate(n=rows.count(), converted=rows.converted.sum())
                      .mutate(stage=ibis.literal(i)))
-    if not parts:
-        return out
     table = parts[0]
     for p in parts[1:]:
         table = table.union(p)
