@@ -108,18 +108,34 @@ def paths_around(journeys: ir.Table, step: str, level: Level = "touchpoint", *,
     return _variants(steps, anchor.count(), top, _namer(journeys, level, jmap, names))
 
 
+def _longest_runs(j: ir.Table) -> ir.Table:
+    """``unit, step, longest``: each unit's longest run of each touchpoint, from the
+    journey table's run numbers.  Only the steps of a repeat (the same touchpoint
+    before or after) are grouped by run — a run of one is every other step's."""
+    pairs = j.group_by("unit", step=j.tp.cast("int32")).aggregate()
+    repeated = (j.prev_tp == j.tp).fill_null(False) | (j.next_tp == j.tp).fill_null(False)
+    r = j.filter(repeated)
+    runs = r.group_by("unit", "run").aggregate(step=r.tp.cast("int32").min(), length=r.count())
+    longest = runs.group_by("unit", "step").aggregate(longest=runs.length.max())
+    t = pairs.left_join(longest, ["unit", "step"])
+    return t.select(pairs.unit, pairs.step, longest=t.longest.fill_null(1))
+
+
 def loops(journeys: ir.Table, level: Level = "touchpoint", *,
           jmap: JourneyMap | None = None, names: Mapping[int, str] | None = None) -> ir.Table:
     """Repeated steps: per step, units that did it, units that did it twice or more in a
     row (``stuck``), their share, and the median run length of those stuck."""
-    rows = _coded(journeys, level, jmap)
-    runs = _collapsed(journeys, level, jmap)
-    w = ibis.window(group_by="unit", order_by="n")
-    runs = runs.mutate(next_seq=runs.seq.lead().over(w))
-    ends = rows.group_by("unit").aggregate(last=rows.seq.max())
-    runs = runs.join(ends, "unit")
-    runs = runs.mutate(length=runs.next_seq.fill_null(runs["last"] + 1) - runs.seq)
-    per_unit = runs.group_by("unit", "step").aggregate(longest=runs.length.max())
+    if level == "touchpoint" and "run" in journeys.columns:
+        per_unit = _longest_runs(journeys)
+    else:
+        rows = _coded(journeys, level, jmap)
+        runs = _collapsed(journeys, level, jmap)
+        w = ibis.window(group_by="unit", order_by="n")
+        runs = runs.mutate(next_seq=runs.seq.lead().over(w))
+        ends = rows.group_by("unit").aggregate(last=rows.seq.max())
+        runs = runs.join(ends, "unit")
+        runs = runs.mutate(length=runs.next_seq.fill_null(runs["last"] + 1) - runs.seq)
+        per_unit = runs.group_by("unit", "step").aggregate(longest=runs.length.max())
     out = per_unit.group_by("step").aggregate(
         customers=per_unit.count(),
         stuck=(per_unit.longest >= 2).sum(),
